@@ -1,0 +1,81 @@
+# Shared by scripts/demo.sh and scripts/test.sh: find or install what the build and the
+# tests need, build and install pg_hygiene, and pick the unprivileged user that runs the
+# server (PostgreSQL refuses to run as root).
+# shellcheck shell=bash
+
+set -euo pipefail
+
+PG_MAJOR=${PG_MAJOR:-15}
+PG_BINDIR=/usr/lib/postgresql/$PG_MAJOR/bin
+PG_CONFIG=${PG_CONFIG:-$PG_BINDIR/pg_config}
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+say() { printf '==> %s\n' "$*"; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# Packages the scripts need beyond the PostgreSQL server; $1 = "test" adds the test tools.
+ensure_packages()
+{
+	local want=() need_test=${1:-}
+	[ -f "$(dirname "$PG_CONFIG")/../lib/pgxs/src/makefiles/pgxs.mk" ] ||
+		want+=("postgresql-server-dev-$PG_MAJOR")
+	command -v make >/dev/null || want+=(make)
+	command -v gcc >/dev/null || want+=(gcc)
+	if [ "$need_test" = test ]; then
+		perl -MIPC::Run -e 1 2>/dev/null || want+=(libipc-run-perl)
+		command -v prove >/dev/null || want+=(perl)
+		/usr/bin/python3 -c 'import django, psycopg2' 2>/dev/null ||
+			want+=(python3-django python3-psycopg2)
+	fi
+	[ -x "$PG_BINDIR/postgres" ] || want+=("postgresql-$PG_MAJOR")
+	[ ${#want[@]} -eq 0 ] && return 0
+
+	if [ "$(id -u)" -eq 0 ]; then
+		say "installing ${want[*]}"
+		export DEBIAN_FRONTEND=noninteractive
+		apt-get update -qq >/dev/null
+		apt-get install -y -qq --no-install-recommends "${want[@]}" >/dev/null
+	elif sudo -n true 2>/dev/null; then
+		say "installing ${want[*]} (sudo)"
+		sudo DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+		sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${want[@]}" >/dev/null
+	else
+		die "missing packages: ${want[*]}; install them (apt-get install ${want[*]}) or run this as root"
+	fi
+}
+
+# Build in the checkout and install into the PostgreSQL $PG_MAJOR tree.
+build_and_install()
+{
+	say "building pg_hygiene against $($PG_CONFIG --version)"
+	make -C "$TOP" -s PG_CONFIG="$PG_CONFIG" >/dev/null
+	if [ -w "$($PG_CONFIG --pkglibdir)" ] && [ -w "$($PG_CONFIG --sharedir)/extension" ]; then
+		make -C "$TOP" -s PG_CONFIG="$PG_CONFIG" install >/dev/null
+	elif sudo -n true 2>/dev/null; then
+		sudo make -C "$TOP" -s PG_CONFIG="$PG_CONFIG" install >/dev/null
+	else
+		die "cannot write to $($PG_CONFIG --pkglibdir): run as root or with passwordless sudo"
+	fi
+}
+
+# The user that runs servers: ourselves, or when root, "postgres" (created if missing).
+pick_server_user()
+{
+	if [ "$(id -u)" -ne 0 ]; then
+		RUN_AS=$(id -un)
+		return
+	fi
+	RUN_AS=${PG_HYGIENE_USER:-postgres}
+	id "$RUN_AS" >/dev/null 2>&1 || useradd --system --create-home "$RUN_AS"
+}
+
+# Run a shell command as $RUN_AS with the PostgreSQL binaries first on PATH.
+as_server_user()
+{
+	local cmd="export PATH='$PG_BINDIR':\$PATH; $1"
+	if [ "$(id -un)" = "$RUN_AS" ]; then
+		bash -c "$cmd"
+	else
+		su "$RUN_AS" -s /bin/bash -c "$cmd"
+	fi
+}

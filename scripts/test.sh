@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Run every pg_hygiene test kind (pg_regress, isolation specs, TAP) against temporary
+# instances with pg_hygiene preloaded, and end with "N passed, M failed".
+#
+#   bash scripts/test.sh            all kinds
+#   bash scripts/test.sh regress    one kind: regress | isolation | tap
+#
+# Works as root (installs what is missing, runs the servers as an unprivileged user) and
+# as an ordinary user who has postgresql-server-dev-15 and libipc-run-perl.
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
+kinds=${*:-regress isolation tap}
+ensure_packages test
+build_and_install
+pick_server_user
+
+# Tests run in a copy owned by the server user, so that the checkout may live anywhere
+# (even under /root) and stays free of test output.
+WORK=${PG_HYGIENE_TEST_DIR:-/tmp/pg_hygiene-test.$RUN_AS}
+rm -rf "$WORK"
+mkdir -p "$WORK"
+tar -C "$TOP" --exclude=./.git --exclude='./tmp_check*' --exclude=./.demo -cf - . | tar -C "$WORK" -xf -
+chown -R "$RUN_AS": "$WORK" 2>/dev/null || true
+LOGS=$WORK/logs
+mkdir -p "$LOGS"
+
+passed=0
+failed=0
+
+# Count pg_regress / pg_isolation_regress results in a log; a run that printed no
+# result at all (the instance did not start, say) counts as one failure.
+count_regress_log()
+{
+	local log=$1 p f
+	p=$(grep -cE '\.\.\. ok' "$log" || true)
+	f=$(grep -cE '\.\.\. FAILED|\.\.\. failed' "$log" || true)
+	if [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then
+		f=1
+		echo "no test result in $log:"; tail -20 "$log"
+	fi
+	passed=$((passed + p))
+	failed=$((failed + f))
+	echo "$2: $p passed, $f failed"
+}
+
+for kind in $kinds; do
+	case $kind in
+	regress | isolation)
+		say "$kind tests"
+		log=$LOGS/$kind.log
+		as_server_user "cd '$WORK' && make -s PG_CONFIG='$PG_CONFIG' ${kind}check" >"$log" 2>&1 || true
+		grep -E '^(test |     |ok |not ok )' "$log" | grep -E '\.\.\.' || true
+		count_regress_log "$log" "$kind"
+		for d in "$WORK"/regression.diffs "$WORK"/output_iso/regression.diffs; do
+			if [ "$kind" = regress ] && [ "$d" != "$WORK/regression.diffs" ]; then continue; fi
+			if [ "$kind" = isolation ] && [ "$d" != "$WORK/output_iso/regression.diffs" ]; then continue; fi
+			[ -s "$d" ] && { echo "--- $d"; head -200 "$d"; }
+		done
+		;;
+	tap)
+		say "TAP tests"
+		for t in "$WORK"/test/t/*.pl; do
+			name=test/t/$(basename "$t")
+			log=$LOGS/$(basename "$t" .pl).log
+			if as_server_user "cd '$WORK' && make -s PG_CONFIG='$PG_CONFIG' tapcheck PROVE_TESTS='$name' PROVE_FLAGS=-v" >"$log" 2>&1; then
+				passed=$((passed + 1))
+				echo "$name ... ok ($(grep -cE '^ok ' "$log") assertions)"
+			else
+				failed=$((failed + 1))
+				echo "$name ... FAILED"
+				grep -E '^not ok|^#' "$log" | head -40
+				for f in "$WORK"/tmp_check/log/*.log; do
+					[ -f "$f" ] && { echo "--- $f (tail)"; tail -15 "$f"; }
+				done
+			fi
+		done
+		;;
+	*) die "unknown test kind '$kind' (regress, isolation, tap)" ;;
+	esac
+done
+
+echo "logs: $LOGS"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,56 @@
+/*-------------------------------------------------------------------------
+ *
+ * pg_hygiene.h
+ *		Declarations shared by every pg_hygiene module.
+ *
+ * Each concern (shared memory, no-op updates, limits, DDL guard, advice) lives
+ * in its own src/<concern>.c, exposes one <concern>_init() called from
+ * _PG_init(), and installs and chains its own hooks there.  This file holds
+ * what they share: the nesting depth of the executor and planner, the debug
+ * switch, and the gate macro.
+ *
+ * IDENTIFICATION
+ *	  src/pg_hygiene.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef PG_HYGIENE_H
+#define PG_HYGIENE_H
+
+#include "postgres.h"
+
+#include "access/parallel.h"
+
+#include "compat.h"
+
+#define HYGIENE_LIBRARY_VERSION "0.1"
+
+/* Nesting depth of ExecutorRun/Finish and of the planner, kept by pg_hygiene.c. */
+extern int	hygiene_exec_nesting_level;
+extern int	hygiene_plan_nesting_level;
+
+/* pg_hygiene.debug: NOTICE every hook decision (for tests). */
+extern bool hygiene_debug;
+
+/*
+ * Gate for per-statement work: never in parallel workers (the leader decides
+ * for them) and only once shared memory is attached.
+ */
+#define HYGIENE_ACTIVE() \
+	(!IsParallelWorker() && hygiene_shared_ready())
+
+/* Emit a debug NOTICE when pg_hygiene.debug is on. */
+#define hygiene_debug_notice(...) \
+	do { \
+		if (hygiene_debug) \
+			ereport(NOTICE, (errmsg_internal(__VA_ARGS__))); \
+	} while (0)
+
+/* shmem.c */
+extern void shmem_init(void);
+extern bool hygiene_shared_ready(void);
+extern void hygiene_count_statement(void);
+extern uint64 hygiene_statements_seen(void);
+extern TimestampTz hygiene_started_at(void);
+
+#endif							/* PG_HYGIENE_H */
