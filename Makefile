@@ -9,23 +9,22 @@
 # (if any) is never touched.  scripts/test.sh wraps this for a fresh machine.
 
 MODULE_big = pg_hygiene
-OBJS = \
-	src/pg_hygiene.o \
-	src/shmem.o
+# Every src/*.c is one concern; see src/pg_hygiene.h.
+OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
 
 EXTENSION = pg_hygiene
-DATA = $(wildcard pg_hygiene--*.sql)
+DATA = $(sort $(wildcard pg_hygiene--*.sql))
 PGFILEDESC = "pg_hygiene - guard rails for a busy PostgreSQL primary"
 
 PG_CPPFLAGS = -I$(srcdir)/src
 
 # pg_regress: one topic per file, each independent of the others.
-REGRESS = status
+REGRESS = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
 REGRESS_OPTS = --temp-instance=tmp_check_regress --temp-config=$(srcdir)/test/regress.conf \
 	--load-extension=pg_hygiene
 
 # isolation specs live in test/specs, their expected output in test/expected.
-ISOLATION = nesting
+ISOLATION = $(patsubst test/specs/%.spec,%,$(sort $(wildcard test/specs/*.spec)))
 ISOLATION_OPTS = --inputdir=$(srcdir)/test --temp-instance=tmp_check_iso \
 	--temp-config=$(srcdir)/test/regress.conf --load-extension=pg_hygiene
 

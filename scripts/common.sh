@@ -6,8 +6,9 @@
 set -euo pipefail
 
 PG_MAJOR=${PG_MAJOR:-15}
-PG_BINDIR=/usr/lib/postgresql/$PG_MAJOR/bin
-PG_CONFIG=${PG_CONFIG:-$PG_BINDIR/pg_config}
+# PG_CONFIG may point into a private copy of the PostgreSQL tree (see docs/development.md).
+PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/$PG_MAJOR/bin/pg_config}
+PG_BINDIR=$(dirname "$PG_CONFIG")
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 say() { printf '==> %s\n' "$*"; }

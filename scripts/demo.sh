@@ -52,13 +52,12 @@ CONF
 as_server_user "pg_ctl -D '$DEMO/data' -l '$DEMO/server.log' -w start" >/dev/null
 
 PSQL=("$PG_BINDIR/psql" -X -h "$DEMO" -p "$PORT" -U postgres -d postgres -v ON_ERROR_STOP=1)
-say "CREATE EXTENSION pg_hygiene and a look around"
-"${PSQL[@]}" -e <<'SQL'
-CREATE EXTENSION pg_hygiene;
-\dx pg_hygiene
-SELECT * FROM hygiene.status;
-SELECT name, setting, context FROM pg_settings WHERE name LIKE 'pg_hygiene.%' ORDER BY name;
-SQL
+"${PSQL[@]}" -q -c 'CREATE EXTENSION pg_hygiene'
+# One short scene per feature, in order: scripts/demo/NN-topic.sql.
+for scene in "$TOP"/scripts/demo/*.sql; do
+	say "demo: $(basename "$scene" .sql)"
+	"${PSQL[@]}" -e -f "$scene"
+done
 
 cat <<MSG
 

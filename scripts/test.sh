@@ -10,13 +10,17 @@
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 kinds=${*:-regress isolation tap}
+
+# One run at a time per machine: "make install" writes the shared PostgreSQL tree.
+exec 9>"/tmp/pg_hygiene-test.$(printf '%s' "$PG_CONFIG" | cksum | cut -d' ' -f1).lock"
+flock 9
 ensure_packages test
 build_and_install
 pick_server_user
 
 # Tests run in a copy owned by the server user, so that the checkout may live anywhere
 # (even under /root) and stays free of test output.
-WORK=${PG_HYGIENE_TEST_DIR:-/tmp/pg_hygiene-test.$RUN_AS}
+WORK=${PG_HYGIENE_TEST_DIR:-/tmp/pg_hygiene-test.$RUN_AS.$(printf '%s' "$TOP" | cksum | cut -d' ' -f1)}
 rm -rf "$WORK"
 mkdir -p "$WORK"
 tar -C "$TOP" --exclude=./.git --exclude='./tmp_check*' --exclude=./.demo -cf - . | tar -C "$WORK" -xf -
