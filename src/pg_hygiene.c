@@ -182,10 +182,15 @@ _PG_init(void)
 							 0,
 							 NULL, NULL, NULL);
 
-	MarkGUCPrefixReserved("pg_hygiene");
-
 	/* Shared memory first: the other modules' hooks rely on it. */
 	shmem_init();
+
+	/*
+	 * Each module defines its GUCs and chains its hooks here.  A hook
+	 * installed later runs earlier (it wraps the ones before it).
+	 */
+
+	MarkGUCPrefixReserved("pg_hygiene");
 
 	prev_planner_hook = planner_hook;
 	planner_hook = hygiene_planner;
