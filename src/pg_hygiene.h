@@ -25,7 +25,15 @@
 
 #define HYGIENE_LIBRARY_VERSION "0.1"
 
-/* Nesting depth of ExecutorRun/Finish and of the planner, kept by pg_hygiene.c. */
+/*
+ * Nesting depth of ExecutorRun/Finish/ProcessUtility and of the planner, kept
+ * by pg_hygiene.c.  Its hooks are installed after every module's, so they are
+ * the outermost: inside a module's ExecutorStart/ExecutorEnd hook a top-level
+ * statement sees hygiene_exec_nesting_level == 0, inside a module's
+ * ExecutorRun/ExecutorFinish/ProcessUtility hook it sees 1 (the current call
+ * is already counted); likewise hygiene_plan_nesting_level is 1 inside a
+ * module's planner hook for a top-level plan.
+ */
 extern int	hygiene_exec_nesting_level;
 extern int	hygiene_plan_nesting_level;
 
