@@ -30,16 +30,89 @@ LANGUAGE C STRICT VOLATILE PARALLEL SAFE;
 COMMENT ON FUNCTION hygiene._status() IS
   'State of the loaded pg_hygiene library; read it through hygiene.status';
 
--- One row: the library and extension versions and whether shared memory is attached.
+GRANT USAGE ON SCHEMA hygiene TO PUBLIC;
+
+-- ==== Per-table UPDATE statistics (src/table_stats.c) ====
+
+CREATE FUNCTION hygiene._table_write_stats(
+    OUT dbid oid,
+    OUT relid oid,
+    OUT stats_since timestamptz,
+    OUT rows_updated bigint,
+    OUT noop_rows bigint,
+    OUT noop_suppressed bigint,
+    OUT ineligible_returning bigint,
+    OUT ineligible_after_trigger bigint,
+    OUT ineligible_self_assignment bigint,
+    OUT ineligible_replica_role bigint,
+    OUT ineligible_other bigint,
+    OUT indexed_changed bigint,
+    OUT nonindexed_only bigint)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'hygiene_table_write_stats'
+LANGUAGE C STRICT VOLATILE PARALLEL SAFE;
+
+CREATE FUNCTION hygiene._table_stats_summary(
+    OUT entries bigint,
+    OUT max_entries integer,
+    OUT dropped_rows bigint)
+RETURNS record
+AS 'MODULE_PATHNAME', 'hygiene_table_stats_summary'
+LANGUAGE C STRICT VOLATILE PARALLEL SAFE;
+
+CREATE FUNCTION hygiene.reset_table_write_stats(relid regclass DEFAULT NULL)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'hygiene_reset_table_write_stats'
+LANGUAGE C CALLED ON NULL INPUT VOLATILE PARALLEL UNSAFE;
+
+COMMENT ON FUNCTION hygiene.reset_table_write_stats(regclass) IS
+  'Forget the UPDATE statistics of one table of this database, or with NULL of every table';
+REVOKE ALL ON FUNCTION hygiene.reset_table_write_stats(regclass) FROM PUBLIC;
+
+-- What pg_hygiene saw of UPDATEs, per table of the current database, since the
+-- server started (or the last reset).
+CREATE VIEW hygiene.table_write_stats AS
+  SELECT s.relid,
+         n.nspname AS schemaname,
+         c.relname,
+         s.stats_since,
+         s.rows_updated,
+         s.noop_rows,
+         s.noop_suppressed,
+         s.ineligible_returning + s.ineligible_after_trigger
+           + s.ineligible_self_assignment + s.ineligible_replica_role
+           + s.ineligible_other AS ineligible_rows,
+         s.ineligible_returning,
+         s.ineligible_after_trigger,
+         s.ineligible_self_assignment,
+         s.ineligible_replica_role,
+         s.ineligible_other,
+         s.indexed_changed,
+         s.nonindexed_only
+  FROM hygiene._table_write_stats() AS s
+       JOIN pg_catalog.pg_class AS c ON c.oid = s.relid
+       JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace
+  WHERE s.dbid = (SELECT oid FROM pg_catalog.pg_database
+                  WHERE datname = pg_catalog.current_database());
+
+GRANT SELECT ON hygiene.table_write_stats TO PUBLIC;
+
+-- ==== Status ====
+
+-- One row: the library and extension versions, whether shared memory is
+-- attached, and how full the statistics table is.
 CREATE VIEW hygiene.status AS
   SELECT s.library_version,
          e.extversion AS extension_version,
          s.shared_memory,
          s.started_at,
-         s.statements_seen
+         s.statements_seen,
+         t.entries AS table_stats_entries,
+         t.max_entries AS table_stats_max,
+         t.dropped_rows AS table_stats_dropped
   FROM hygiene._status() AS s,
+       hygiene._table_stats_summary() AS t,
        pg_catalog.pg_extension AS e
   WHERE e.extname = 'pg_hygiene';
 
-GRANT USAGE ON SCHEMA hygiene TO PUBLIC;
 GRANT SELECT ON hygiene.status TO PUBLIC;

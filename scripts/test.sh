@@ -35,12 +35,12 @@ failed=0
 # result at all (the instance did not start, say) counts as one failure.
 count_regress_log()
 {
-	local log=$1 p f
+	local log=$1 rc=$3 p f
 	p=$(grep -cE '\.\.\. ok' "$log" || true)
 	f=$(grep -cE '\.\.\. FAILED|\.\.\. failed' "$log" || true)
-	if [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
 		f=1
-		echo "no test result in $log:"; tail -20 "$log"
+		echo "the $2 run failed without a per-test verdict:"; tail -20 "$log"
 	fi
 	passed=$((passed + p))
 	failed=$((failed + f))
@@ -52,9 +52,10 @@ for kind in $kinds; do
 	regress | isolation)
 		say "$kind tests"
 		log=$LOGS/$kind.log
-		as_server_user "cd '$WORK' && make -s PG_CONFIG='$PG_CONFIG' ${kind}check" >"$log" 2>&1 || true
+		rc=0
+		as_server_user "cd '$WORK' && make -s PG_CONFIG='$PG_CONFIG' ${kind}check" >"$log" 2>&1 || rc=$?
 		grep -E '^(test |     |ok |not ok )' "$log" | grep -E '\.\.\.' || true
-		count_regress_log "$log" "$kind"
+		count_regress_log "$log" "$kind" "$rc"
 		for d in "$WORK"/regression.diffs "$WORK"/output_iso/regression.diffs; do
 			if [ "$kind" = regress ] && [ "$d" != "$WORK/regression.diffs" ]; then continue; fi
 			if [ "$kind" = isolation ] && [ "$d" != "$WORK/output_iso/regression.diffs" ]; then continue; fi

@@ -1,0 +1,288 @@
+/*-------------------------------------------------------------------------
+ *
+ * table_stats.c
+ *		Per-table UPDATE statistics in shared memory, and the SQL functions
+ *		behind hygiene.table_write_stats.
+ *
+ * A fixed-size shared hash keyed by (database, table) holds cumulative
+ * counters.  Its size is pg_hygiene.table_stats_max (set at server start);
+ * when it is full, new tables are not tracked and the rows they would have
+ * added are counted in "dropped", shown by hygiene.status, so that nothing
+ * disappears silently.  The counters live only in memory: a restart loses
+ * them, which is fine for advice that needs rates, not history.
+ *
+ * Locking: the LWLock is taken shared to find an entry and exclusive to insert
+ * or remove one; counters are bumped with atomics under the shared lock, so
+ * that concurrent writers never wait for each other.  Writers call
+ * table_stats_add() once per statement and table, never per row.
+ *
+ * IDENTIFICATION
+ *	  src/table_stats.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "port/atomics.h"
+#include "storage/ipc.h"
+#include "storage/lwlock.h"
+#include "storage/shmem.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/hsearch.h"
+#include "utils/timestamp.h"
+
+#include "pg_hygiene.h"
+#include "table_stats.h"
+
+typedef struct TableStatsKey
+{
+	Oid			dbid;
+	Oid			relid;
+} TableStatsKey;
+
+#define TABLE_STATS_NCOUNTERS (sizeof(TableStatsDelta) / sizeof(uint64))
+
+typedef struct TableStatsEntry
+{
+	TableStatsKey key;			/* hash key: must be first */
+	TimestampTz since;			/* when counting started for this table */
+	pg_atomic_uint64 counters[TABLE_STATS_NCOUNTERS];	/* laid out as TableStatsDelta */
+} TableStatsEntry;
+
+typedef struct TableStatsShared
+{
+	LWLock	   *lock;
+	pg_atomic_uint64 dropped;	/* rows not counted because the hash was full */
+} TableStatsShared;
+
+static int	table_stats_max = 5000;
+
+static TableStatsShared *ts_shared = NULL;
+static HTAB *ts_hash = NULL;
+
+static shmem_request_hook_type prev_shmem_request_hook = NULL;
+static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
+
+PG_FUNCTION_INFO_V1(hygiene_table_write_stats);
+PG_FUNCTION_INFO_V1(hygiene_reset_table_write_stats);
+PG_FUNCTION_INFO_V1(hygiene_table_stats_summary);
+
+/* Ask for the hash and the lock. */
+static void
+table_stats_shmem_request(void)
+{
+	if (prev_shmem_request_hook)
+		prev_shmem_request_hook();
+
+	RequestAddinShmemSpace(MAXALIGN(sizeof(TableStatsShared)));
+	RequestAddinShmemSpace(hash_estimate_size(table_stats_max, sizeof(TableStatsEntry)));
+	RequestNamedLWLockTranche("pg_hygiene_table_stats", 1);
+}
+
+/* Attach to the hash, creating it on first attach. */
+static void
+table_stats_shmem_startup(void)
+{
+	bool		found;
+	HASHCTL		info;
+
+	if (prev_shmem_startup_hook)
+		prev_shmem_startup_hook();
+
+	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
+	ts_shared = ShmemInitStruct("pg_hygiene table_stats", sizeof(TableStatsShared), &found);
+	if (!found)
+	{
+		ts_shared->lock = &(GetNamedLWLockTranche("pg_hygiene_table_stats"))->lock;
+		pg_atomic_init_u64(&ts_shared->dropped, 0);
+	}
+	info.keysize = sizeof(TableStatsKey);
+	info.entrysize = sizeof(TableStatsEntry);
+	ts_hash = ShmemInitHash("pg_hygiene table_stats hash",
+							table_stats_max, table_stats_max,
+							&info, HASH_ELEM | HASH_BLOBS);
+	LWLockRelease(AddinShmemInitLock);
+}
+
+/* Define the GUC and install the shared memory hooks; called from _PG_init. */
+void
+table_stats_init(void)
+{
+	DefineCustomIntVariable("pg_hygiene.table_stats_max",
+							"Maximum number of tables whose UPDATE statistics are kept.",
+							"Tables beyond this number are not tracked; their rows are counted in hygiene.status.table_stats_dropped.",
+							&table_stats_max,
+							5000, 100, 1000000,
+							PGC_POSTMASTER,
+							0,
+							NULL, NULL, NULL);
+
+	prev_shmem_request_hook = shmem_request_hook;
+	shmem_request_hook = table_stats_shmem_request;
+	prev_shmem_startup_hook = shmem_startup_hook;
+	shmem_startup_hook = table_stats_shmem_startup;
+}
+
+/* Add a statement's counts to its entry. */
+static void
+table_stats_bump(TableStatsEntry *entry, const TableStatsDelta *delta)
+{
+	const uint64 *d = (const uint64 *) delta;
+
+	for (int i = 0; i < TABLE_STATS_NCOUNTERS; i++)
+		if (d[i] != 0)
+			pg_atomic_fetch_add_u64(&entry->counters[i], d[i]);
+}
+
+/* Add one statement's counts for one table of the current database. */
+void
+table_stats_add(Oid relid, const TableStatsDelta *delta)
+{
+	TableStatsKey key;
+	TableStatsEntry *entry;
+	bool		found;
+
+	if (ts_hash == NULL || delta->rows_updated == 0)
+		return;
+
+	key.dbid = MyDatabaseId;
+	key.relid = relid;
+
+	LWLockAcquire(ts_shared->lock, LW_SHARED);
+	entry = hash_search(ts_hash, &key, HASH_FIND, NULL);
+	if (entry)
+	{
+		table_stats_bump(entry, delta);
+		LWLockRelease(ts_shared->lock);
+		return;
+	}
+	LWLockRelease(ts_shared->lock);
+
+	/* Not there yet: insert under the exclusive lock (someone may beat us). */
+	LWLockAcquire(ts_shared->lock, LW_EXCLUSIVE);
+	entry = hash_search(ts_hash, &key, HASH_ENTER_NULL, &found);
+	if (entry == NULL)
+	{
+		pg_atomic_fetch_add_u64(&ts_shared->dropped, delta->rows_updated);
+		LWLockRelease(ts_shared->lock);
+		return;
+	}
+	if (!found)
+	{
+		entry->since = GetCurrentTimestamp();
+		for (int i = 0; i < TABLE_STATS_NCOUNTERS; i++)
+			pg_atomic_init_u64(&entry->counters[i], 0);
+	}
+	table_stats_bump(entry, delta);
+	LWLockRelease(ts_shared->lock);
+}
+
+/* Complain when called without the preloaded library's shared memory. */
+static void
+table_stats_require_shmem(void)
+{
+	if (ts_hash == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("pg_hygiene shared memory is not available"),
+				 errhint("Add pg_hygiene to shared_preload_libraries and restart the server.")));
+}
+
+/*
+ * hygiene._table_write_stats(): every tracked table of every database, with
+ * counters in the order of TableStatsDelta.
+ */
+Datum
+hygiene_table_write_stats(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	HASH_SEQ_STATUS status;
+	TableStatsEntry *entry;
+
+	table_stats_require_shmem();
+	InitMaterializedSRF(fcinfo, 0);
+
+	LWLockAcquire(ts_shared->lock, LW_SHARED);
+	hash_seq_init(&status, ts_hash);
+	while ((entry = hash_seq_search(&status)) != NULL)
+	{
+		Datum		values[3 + TABLE_STATS_NCOUNTERS];
+		bool		nulls[3 + TABLE_STATS_NCOUNTERS] = {false};
+		int			col = 0;
+
+		values[col++] = ObjectIdGetDatum(entry->key.dbid);
+		values[col++] = ObjectIdGetDatum(entry->key.relid);
+		values[col++] = TimestampTzGetDatum(entry->since);
+		for (int i = 0; i < TABLE_STATS_NCOUNTERS; i++)
+			values[col++] = Int64GetDatum((int64) pg_atomic_read_u64(&entry->counters[i]));
+
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	LWLockRelease(ts_shared->lock);
+
+	return (Datum) 0;
+}
+
+/*
+ * hygiene.reset_table_write_stats(relid): forget one table of the current
+ * database, or with NULL every table of every database.  Returns the number
+ * of entries removed.
+ */
+Datum
+hygiene_reset_table_write_stats(PG_FUNCTION_ARGS)
+{
+	HASH_SEQ_STATUS status;
+	TableStatsEntry *entry;
+	int64		removed = 0;
+
+	table_stats_require_shmem();
+
+	LWLockAcquire(ts_shared->lock, LW_EXCLUSIVE);
+	if (!PG_ARGISNULL(0))
+	{
+		TableStatsKey key;
+
+		key.dbid = MyDatabaseId;
+		key.relid = PG_GETARG_OID(0);
+		if (hash_search(ts_hash, &key, HASH_REMOVE, NULL) != NULL)
+			removed = 1;
+	}
+	else
+	{
+		hash_seq_init(&status, ts_hash);
+		while ((entry = hash_seq_search(&status)) != NULL)
+		{
+			hash_search(ts_hash, &entry->key, HASH_REMOVE, NULL);
+			removed++;
+		}
+		pg_atomic_write_u64(&ts_shared->dropped, 0);
+	}
+	LWLockRelease(ts_shared->lock);
+
+	PG_RETURN_INT64(removed);
+}
+
+/* hygiene._table_stats_summary(): entries in use, capacity, rows dropped. */
+Datum
+hygiene_table_stats_summary(PG_FUNCTION_ARGS)
+{
+	TupleDesc	tupdesc;
+	Datum		values[3];
+	bool		nulls[3] = {false};
+
+	table_stats_require_shmem();
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+
+	LWLockAcquire(ts_shared->lock, LW_SHARED);
+	values[0] = Int64GetDatum(hash_get_num_entries(ts_hash));
+	LWLockRelease(ts_shared->lock);
+	values[1] = Int32GetDatum(table_stats_max);
+	values[2] = Int64GetDatum((int64) pg_atomic_read_u64(&ts_shared->dropped));
+
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+}
