@@ -252,7 +252,7 @@ hygiene_ddl_events(PG_FUNCTION_ARGS)
 		else
 			nulls[8] = true;
 		values[9] = CStringGetTextDatum(ev->what);
-		if (see_all || ev->roleid == GetUserId())
+		if (see_all || has_privs_of_role(GetUserId(), ev->roleid))
 			values[10] = CStringGetTextDatum(ev->statement);
 		else
 			values[10] = CStringGetTextDatum("<insufficient privilege>");

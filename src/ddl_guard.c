@@ -425,10 +425,12 @@ ddl_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 	bool		guarded;
 	bool		timeout_applies = false;
 	bool		target_exempt = false;
-	bool		lock_lowered = false;
-	bool		timer_mine = false;
+
+	/* set inside PG_TRY and read in PG_CATCH: volatile */
+	volatile bool lock_lowered = false;
+	volatile bool timer_mine = false;
+	volatile TimestampTz started = 0;
 	int			save_lock_timeout = LockTimeout;
-	TimestampTz started = 0;
 	MemoryContext cxt = CurrentMemoryContext;
 
 	guarded = ddl_guard_mode != DDL_GUARD_OFF &&

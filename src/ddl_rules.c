@@ -641,12 +641,17 @@ ddl_check_new_table(RangeVar *rv, const char *verb)
 		List	   *names;
 
 		SplitIdentifierString(raw, ',', &names);
-		v->hint = psprintf("Create it in an allowed schema (%s %s ...), as a TEMP table if it is scratch data, or have a DBA run SELECT hygiene.allow_ddl('new_table') in the transaction.",
-						   verb, quote_qualified_identifier((char *) linitial(names), rv->relname));
+		v->hint = psprintf("Create it in an allowed schema (%s %s ...), or have a DBA run SELECT hygiene.allow_ddl('new_table') in the transaction.",
+						   strcmp(verb, "SELECT INTO") == 0 ? "SELECT ... INTO" : verb,
+						   quote_qualified_identifier((char *) linitial(names), rv->relname));
 	}
 	else
-		v->hint = psprintf("Create it in a database meant for new workloads, as a TEMP table if it is scratch data (%s TEMP ...), or have a DBA run SELECT hygiene.allow_ddl('new_table') in the transaction.",
-						   verb);
+		v->hint = psprintf("Create it in a database meant for new workloads%s, or have a DBA run SELECT hygiene.allow_ddl('new_table') in the transaction.",
+						   strcmp(verb, "CREATE MATERIALIZED VIEW") == 0 ? "" :
+						   psprintf(", or as a temporary table if it is scratch data (%s)",
+									strcmp(verb, "SELECT INTO") == 0 ? "SELECT ... INTO TEMP ..." :
+									strcmp(verb, "CREATE TABLE AS") == 0 ? "CREATE TEMP TABLE ... AS ..." :
+									"CREATE TEMP TABLE ..."));
 	return list_make1(v);
 }
 
@@ -775,10 +780,11 @@ ddl_check_constraint(Constraint *con, RangeVar *rv, DdlTarget *t,
 			v = ddl_violation(DDL_RULE_FULL_SCAN_CONSTRAINT, t);
 			v->what = psprintf("%s on \"%s\" without NOT VALID",
 							   con->contype == CONSTR_CHECK ? "ADD CHECK" : "ADD FOREIGN KEY", table);
-			v->detail = psprintf("ALTER TABLE holds %s on %s while it reads every row to check the new constraint.",
+			v->detail = psprintf("ALTER TABLE holds %s on %s%s while it reads every row to check the new constraint.",
 								 con->contype == CONSTR_CHECK ?
-								 "an AccessExclusiveLock" : "a ShareRowExclusiveLock (and one on the referenced table)",
-								 ddl_table_and_size(t));
+								 "an AccessExclusiveLock" : "a ShareRowExclusiveLock",
+								 ddl_table_and_size(t),
+								 con->contype == CONSTR_CHECK ? "" : " and on the referenced table");
 			if (colname)
 				v->hint = psprintf("Add the column first, then the constraint with NOT VALID, then validate it under a weaker lock: ALTER TABLE %s ADD CONSTRAINT %s ... NOT VALID; ALTER TABLE %s VALIDATE CONSTRAINT %s;",
 								   table, quote_identifier(ddl_default_conname(rv->relname, con->contype == CONSTR_CHECK ? "check" : "fkey")),
