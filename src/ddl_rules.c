@@ -917,8 +917,13 @@ ddl_check_alter_table(AlterTableStmt *stmt, bool *target_exempt)
 			*target_exempt = true;
 		else if (OidIsValid(relid))
 		{
-			ddl_measure_oid(relid, false, &t);
-			*target_exempt = t.found && t.exempt;
+			Relation	rel = try_relation_open(relid, AccessShareLock);
+
+			if (rel != NULL)
+			{
+				*target_exempt = rel->rd_createSubid != InvalidSubTransactionId;
+				relation_close(rel, AccessShareLock);
+			}
 		}
 	}
 	return hits;
