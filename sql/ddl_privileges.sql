@@ -42,6 +42,8 @@ SELECT hygiene.ddl_events_reset();
 CREATE FUNCTION ddlp_sneak() RETURNS void LANGUAGE plpgsql SECURITY DEFINER AS
   $$ BEGIN PERFORM hygiene.allow_ddl('index_not_concurrent'); END $$;
 SELECT ddlp_sneak();
+-- nor can a function of its own carry the setting
+CREATE FUNCTION ddlp_off() RETURNS void LANGUAGE sql SET pg_hygiene.ddl_guard = off AS 'SELECT';
 -- still guarded after all that
 SHOW pg_hygiene.ddl_guard;
 CREATE INDEX ddlp_n ON ddlp (n);

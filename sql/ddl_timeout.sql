@@ -34,6 +34,19 @@ SET LOCAL statement_timeout = '100ms';
 ALTER TABLE ddlto ADD CONSTRAINT ddlto_ck CHECK (ddlto_slow(id));
 \set VERBOSITY default
 ROLLBACK;
+-- the session's lock_timeout is restored after guarded DDL, whether it succeeds,
+-- fails or is blocked by a rule
+SHOW lock_timeout;
+ALTER TABLE ddlto ADD COLUMN b int;
+SHOW lock_timeout;
+ALTER TABLE ddlto ADD COLUMN b int;
+SHOW lock_timeout;
+ALTER TABLE ddlto ADD CONSTRAINT ddlto_pos CHECK (id > 0);
+SHOW lock_timeout;
+SET lock_timeout = '1min';
+ALTER TABLE ddlto ADD COLUMN b int;
+SHOW lock_timeout;
+RESET lock_timeout;
 -- the limit does not leak: ordinary statements after it run as long as they need
 SELECT pg_sleep(0.3);
 -- inside a PL/pgSQL exception block the cancel is caught like any other

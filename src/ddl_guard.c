@@ -419,19 +419,24 @@ ddl_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 				   DestReceiver *dest, QueryCompletion *qc)
 {
 	Node	   *parsetree = pstmt->utilityStmt;
-	const char *save_query = ddl_cur_query;
-	int			save_location = ddl_cur_location;
-	int			save_len = ddl_cur_len;
 	bool		guarded;
 	bool		timeout_applies = false;
 	bool		target_exempt = false;
 
-	/* set inside PG_TRY and read in PG_CATCH: volatile */
+	/*
+	 * Everything PG_CATCH reads is volatile: the flags are set inside
+	 * PG_TRY, and the saved copies of globals that PG_TRY changes
+	 * (LockTimeout, the statement statics) must not be re-read from those
+	 * globals after the longjmp.
+	 */
+	const char *volatile save_query = ddl_cur_query;
+	volatile int save_location = ddl_cur_location;
+	volatile int save_len = ddl_cur_len;
+	volatile int save_lock_timeout = LockTimeout;
 	volatile bool lock_lowered = false;
 	volatile bool timer_mine = false;
 	volatile TimestampTz started = 0;
-	int			save_lock_timeout = LockTimeout;
-	MemoryContext cxt = CurrentMemoryContext;
+	MemoryContext volatile cxt = CurrentMemoryContext;
 
 	guarded = ddl_guard_mode != DDL_GUARD_OFF &&
 		ddl_candidate(parsetree) && !ddl_exempt();

@@ -40,6 +40,16 @@ is($node->safe_psql('postgres',
 		"SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = 'big'::regclass AND attname = 'id'"),
 	'integer', 'column type unchanged');
 
+# an ordinary role cannot switch the guard off at connection time either
+$node->safe_psql('postgres', 'CREATE ROLE app LOGIN');
+{
+	local $ENV{PGOPTIONS} = '-c pg_hygiene.ddl_guard=off';
+	($ret, $stdout, $stderr) = $node->psql('postgres', 'SHOW pg_hygiene.ddl_guard',
+		extra_params => [ '-U', 'app' ]);
+}
+isnt($ret, 0, 'PGOPTIONS guard=off refused for an ordinary role');
+like($stderr, qr/permission denied to set parameter "pg_hygiene.ddl_guard"/, 'with the reason');
+
 # an override, logged
 $node->safe_psql('postgres',
 	"BEGIN; SELECT hygiene.allow_ddl('index_not_concurrent'); DROP INDEX big_n; COMMIT;");
