@@ -156,6 +156,17 @@ CREATE INDEX ddl_big_t ON ddl_big (t);
 DROP INDEX ddl_big_t;
 SET pg_hygiene.ddl_guard = enforce;
 
+-- pg_hygiene.debug shows each decision
+SET pg_hygiene.debug = on;
+CREATE INDEX CONCURRENTLY ddl_big_t ON ddl_big (t);
+ALTER TABLE ddl_big ALTER COLUMN t SET DEFAULT 'x';
+BEGIN;
+SELECT hygiene.allow_ddl('ddl_timeout');
+ALTER TABLE ddl_big ALTER COLUMN t DROP DEFAULT;
+COMMIT;
+DROP INDEX CONCURRENTLY ddl_big_t;
+RESET pg_hygiene.debug;
+
 -- the block's SQLSTATE
 \set VERBOSITY sqlstate
 CREATE INDEX ddl_big_t ON ddl_big (t);

@@ -507,6 +507,13 @@ ddl_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 			}
 		}
 
+		if (context != PROCESS_UTILITY_SUBCOMMAND)
+			hygiene_debug_notice("ddl guard: %s: %d rule hit(s), lock limit %s, statement limit %s",
+								 GetCommandTagName(CreateCommandTag(parsetree)),
+								 list_length(hits),
+								 lock_lowered ? "armed" : "not armed",
+								 timer_mine ? "armed" : "not armed");
+
 		if (prev_ProcessUtility)
 			prev_ProcessUtility(pstmt, queryString, readOnlyTree, context,
 								params, queryEnv, dest, qc);

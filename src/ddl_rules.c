@@ -639,11 +639,22 @@ ddl_check_new_table(RangeVar *rv, const char *verb)
 	{
 		char	   *raw = pstrdup(ddl_new_table_schemas);
 		List	   *names;
+		const char *target;
+		const char *form;
 
 		SplitIdentifierString(raw, ',', &names);
-		v->hint = psprintf("Create it in an allowed schema (%s %s ...), or have a DBA run SELECT hygiene.allow_ddl('new_table') in the transaction.",
-						   strcmp(verb, "SELECT INTO") == 0 ? "SELECT ... INTO" : verb,
-						   quote_qualified_identifier((char *) linitial(names), rv->relname));
+		target = quote_qualified_identifier((char *) linitial(names), rv->relname);
+
+		if (strcmp(verb, "SELECT INTO") == 0)
+			form = psprintf("SELECT ... INTO %s ...", target);
+		else if (strcmp(verb, "CREATE TABLE AS") == 0)
+			form = psprintf("CREATE TABLE %s AS ...", target);
+		else if (strcmp(verb, "CREATE MATERIALIZED VIEW") == 0)
+			form = psprintf("CREATE MATERIALIZED VIEW %s AS ...", target);
+		else
+			form = psprintf("CREATE TABLE %s (...)", target);
+		v->hint = psprintf("Create it in an allowed schema (%s), or have a DBA run SELECT hygiene.allow_ddl('new_table') in the transaction.",
+						   form);
 	}
 	else
 		v->hint = psprintf("Create it in a database meant for new workloads%s, or have a DBA run SELECT hygiene.allow_ddl('new_table') in the transaction.",
