@@ -46,6 +46,10 @@ ALTER TABLE ddl_big DROP COLUMN c;
 ALTER TABLE ddl_big SET UNLOGGED;
 VACUUM FULL ddl_big;
 CLUSTER ddl_big USING ddl_big_n;
+-- blocked: whole-database forms, before they touch anything
+VACUUM FULL;
+CLUSTER;
+REINDEX SCHEMA public;
 -- pass: plain VACUUM, and rewrites of empty tables
 VACUUM ddl_big;
 VACUUM FULL ddl_empty;
