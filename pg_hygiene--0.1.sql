@@ -116,3 +116,71 @@ CREATE VIEW hygiene.status AS
   WHERE e.extname = 'pg_hygiene';
 
 GRANT SELECT ON hygiene.status TO PUBLIC;
+
+-- ==== DDL guard ====
+-- See docs/ddl_guard.md.  The rules themselves run in the library's
+-- ProcessUtility hook; ALTER TABLE rewrites are caught by the event trigger below.
+
+CREATE FUNCTION hygiene._ddl_table_rewrite()
+RETURNS event_trigger
+AS 'MODULE_PATHNAME', 'hygiene_ddl_table_rewrite'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
+COMMENT ON FUNCTION hygiene._ddl_table_rewrite() IS
+  'table_rewrite event trigger of the DDL guard (rule table_rewrite)';
+
+REVOKE ALL ON FUNCTION hygiene._ddl_table_rewrite() FROM PUBLIC;
+
+-- Fires before ALTER TABLE / ALTER TYPE copies a single row; ENABLE ALWAYS so that
+-- session_replication_role does not switch it off.
+CREATE EVENT TRIGGER hygiene_ddl_table_rewrite ON table_rewrite
+  EXECUTE FUNCTION hygiene._ddl_table_rewrite();
+ALTER EVENT TRIGGER hygiene_ddl_table_rewrite ENABLE ALWAYS;
+
+-- Allow one rule until the end of the current transaction.  Changes policy:
+-- EXECUTE only for roles a DBA grants it to.
+CREATE FUNCTION hygiene.allow_ddl(rule text)
+RETURNS void
+AS 'MODULE_PATHNAME', 'hygiene_allow_ddl'
+LANGUAGE C STRICT VOLATILE PARALLEL UNSAFE;
+
+COMMENT ON FUNCTION hygiene.allow_ddl(text) IS
+  'Let one DDL guard rule (or all) pass until the end of the current transaction; recorded in hygiene.ddl_events';
+
+REVOKE ALL ON FUNCTION hygiene.allow_ddl(text) FROM PUBLIC;
+
+CREATE FUNCTION hygiene._ddl_events(
+    OUT event_id bigint,
+    OUT event_time timestamptz,
+    OUT action text,
+    OUT rule text,
+    OUT role_name text,
+    OUT database_name text,
+    OUT pid integer,
+    OUT relation text,
+    OUT relation_size bigint,
+    OUT message text,
+    OUT statement text)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'hygiene_ddl_events'
+LANGUAGE C STRICT VOLATILE PARALLEL SAFE;
+
+COMMENT ON FUNCTION hygiene._ddl_events() IS
+  'DDL guard events in shared memory; read them through hygiene.ddl_events';
+
+-- Every warning, block, allowed hit and override, oldest first.  Other roles'
+-- statement texts need the privileges of pg_read_all_stats.
+CREATE VIEW hygiene.ddl_events AS
+  SELECT * FROM hygiene._ddl_events();
+
+GRANT SELECT ON hygiene.ddl_events TO PUBLIC;
+
+CREATE FUNCTION hygiene.ddl_events_reset()
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'hygiene_ddl_events_reset'
+LANGUAGE C STRICT VOLATILE PARALLEL UNSAFE;
+
+COMMENT ON FUNCTION hygiene.ddl_events_reset() IS
+  'Forget every DDL guard event; returns how many were dropped';
+
+REVOKE ALL ON FUNCTION hygiene.ddl_events_reset() FROM PUBLIC;

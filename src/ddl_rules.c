@@ -1,0 +1,1163 @@
+/*-------------------------------------------------------------------------
+ *
+ * ddl_rules.c
+ *		What a DDL statement would do to an existing table, and the safe
+ *		alternative written out for that very statement.
+ *
+ * ddl_check_statement() is called from ProcessUtility before the statement
+ * runs; ddl_check_rewrite() from the table_rewrite event trigger, once per
+ * table ALTER TABLE is about to rewrite (see ddl_guard.c for why rewrites
+ * are decided there).  Both return a list of DdlViolation for the caller to
+ * report; they never raise the guard's errors themselves.
+ *
+ * Measuring a table: its name is resolved and locked with AccessShareLock,
+ * which is released again as soon as the size is read, so that the
+ * statement's own lock is never an upgrade of ours.  Partitioned tables count
+ * the sum of their partitions.  Tables that are temporary, created in this
+ * transaction, or empty never hit a rule (nobody else can be waiting for
+ * them, or there is nothing to scan or copy).
+ *
+ * Hints are built from the statement's own text (inserting CONCURRENTLY or
+ * ONLY at the right token, appending NOT VALID) or from its parse tree
+ * (names, columns, types), always fully qualified as the user wrote them.
+ *
+ * IDENTIFICATION
+ *	  src/ddl_rules.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <ctype.h>
+
+#include "access/relation.h"
+#include "access/table.h"
+#include "catalog/index.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_inherits.h"
+#include "commands/dbcommands.h"
+#include "commands/defrem.h"
+#include "commands/event_trigger.h"
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "nodes/makefuncs.h"
+#include "nodes/parsenodes.h"
+#include "optimizer/optimizer.h"
+#include "parser/parse_type.h"
+#include "storage/bufmgr.h"
+#include "storage/lmgr.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/varlena.h"
+
+#include "pg_hygiene.h"
+#include "ddl_guard.h"
+
+/* One table a statement works on, as measured by ddl_measure(). */
+typedef struct DdlTarget
+{
+	bool		found;
+	Oid			relid;
+	char		relkind;
+	bool		exempt;			/* temporary or created in this transaction */
+	int64		size;			/* bytes; partitions summed */
+	char	   *qualname;
+} DdlTarget;
+
+/* A TypeName as the user would write it ("bigint", "varchar(20)"). */
+static char *
+ddl_type_string(TypeName *tn)
+{
+	Oid			typid;
+	int32		typmod;
+
+	typenameTypeIdAndMod(NULL, tn, &typid, &typmod);
+	return format_type_with_typemod(typid, typmod);
+}
+
+/* pg_size_pretty() of a byte count. */
+char *
+ddl_size_pretty(int64 bytes)
+{
+	return text_to_cstring(DatumGetTextPP(DirectFunctionCall1(pg_size_pretty,
+															  Int64GetDatum(bytes))));
+}
+
+/* Bytes in the main fork of a relation with storage. */
+static int64
+ddl_rel_bytes(Relation rel)
+{
+	if (!RELKIND_HAS_STORAGE(rel->rd_rel->relkind))
+		return 0;
+	return (int64) RelationGetNumberOfBlocks(rel) * BLCKSZ;
+}
+
+/*
+ * Measure a table by OID: lock it briefly, read kind, persistence, whether
+ * it is new in this transaction, and its size (summed over partitions for a
+ * partitioned table, or over all inheritance children when recurse).
+ */
+static void
+ddl_measure_oid(Oid relid, bool recurse, DdlTarget *t)
+{
+	Relation	rel;
+
+	memset(t, 0, sizeof(*t));
+	t->relid = relid;
+	rel = try_relation_open(relid, AccessShareLock);
+	if (rel == NULL)
+		return;
+	t->found = true;
+	t->relkind = rel->rd_rel->relkind;
+	t->exempt = rel->rd_rel->relpersistence == RELPERSISTENCE_TEMP ||
+		rel->rd_createSubid != InvalidSubTransactionId;
+	t->qualname = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
+											 RelationGetRelationName(rel));
+	t->size = ddl_rel_bytes(rel);
+
+	if (t->relkind == RELKIND_PARTITIONED_TABLE ||
+		(recurse && rel->rd_rel->relhassubclass))
+	{
+		List	   *children = find_all_inheritors(relid, AccessShareLock, NULL);
+		ListCell   *lc;
+
+		foreach(lc, children)
+		{
+			Oid			child = lfirst_oid(lc);
+			Relation	crel;
+
+			if (child == relid)
+				continue;
+			crel = try_relation_open(child, NoLock);
+			if (crel != NULL)
+			{
+				t->size += ddl_rel_bytes(crel);
+				relation_close(crel, NoLock);
+			}
+			UnlockRelationOid(child, AccessShareLock);
+		}
+	}
+	relation_close(rel, AccessShareLock);
+}
+
+/* Measure a table named by a RangeVar; t->found is false if it is missing. */
+static void
+ddl_measure(RangeVar *rv, bool recurse, DdlTarget *t)
+{
+	Oid			relid = RangeVarGetRelid(rv, NoLock, true);
+
+	memset(t, 0, sizeof(*t));
+	if (OidIsValid(relid))
+		ddl_measure_oid(relid, recurse, t);
+}
+
+/* A DefElem option list: is the named boolean option on? */
+static bool
+ddl_option_on(List *options, const char *name)
+{
+	ListCell   *lc;
+
+	foreach(lc, options)
+	{
+		DefElem    *opt = (DefElem *) lfirst(lc);
+
+		if (strcmp(opt->defname, name) == 0)
+			return defGetBoolean(opt);
+	}
+	return false;
+}
+
+/* Allocate a violation. */
+static DdlViolation *
+ddl_violation(DdlRule rule, DdlTarget *t)
+{
+	DdlViolation *v = palloc0(sizeof(DdlViolation));
+
+	v->rule = rule;
+	v->relid = t ? t->relid : InvalidOid;
+	v->relname = t ? t->qualname : NULL;
+	v->size = t ? t->size : -1;
+	return v;
+}
+
+/* "<name>" (<size>) for messages. */
+static char *
+ddl_table_and_size(DdlTarget *t)
+{
+	return psprintf("\"%s\" (%s)", t->qualname, ddl_size_pretty(t->size));
+}
+
+/* Is the table larger than pg_hygiene.ddl_small_table_size? */
+static bool
+ddl_is_big(DdlTarget *t)
+{
+	return t->size > (int64) ddl_small_table_size_kb * 1024;
+}
+
+/* ---- a tiny lexer over the statement text, for hints ---- */
+
+/* Skip whitespace and comments. */
+static int
+ddl_skip_space(const char *s, int pos)
+{
+	for (;;)
+	{
+		while (s[pos] && isspace((unsigned char) s[pos]))
+			pos++;
+		if (s[pos] == '-' && s[pos + 1] == '-')
+		{
+			while (s[pos] && s[pos] != '\n')
+				pos++;
+			continue;
+		}
+		if (s[pos] == '/' && s[pos + 1] == '*')
+		{
+			int			depth = 1;
+
+			pos += 2;
+			while (s[pos] && depth > 0)
+			{
+				if (s[pos] == '/' && s[pos + 1] == '*')
+					depth++, pos++;
+				else if (s[pos] == '*' && s[pos + 1] == '/')
+					depth--, pos++;
+				pos++;
+			}
+			continue;
+		}
+		return pos;
+	}
+}
+
+/*
+ * Read one (possibly qualified, possibly quoted) name or keyword at pos.
+ * Returns the position after it, or -1 if there is none.
+ */
+static int
+ddl_read_word(const char *s, int pos, int *start)
+{
+	pos = ddl_skip_space(s, pos);
+	*start = pos;
+	for (;;)
+	{
+		if (s[pos] == '"')
+		{
+			pos++;
+			while (s[pos] && !(s[pos] == '"' && s[pos + 1] != '"'))
+				pos += (s[pos] == '"') ? 2 : 1;
+			if (!s[pos])
+				return -1;
+			pos++;
+		}
+		else if (isalnum((unsigned char) s[pos]) || s[pos] == '_' ||
+				 s[pos] == '$' || IS_HIGHBIT_SET(s[pos]))
+		{
+			while (isalnum((unsigned char) s[pos]) || s[pos] == '_' ||
+				   s[pos] == '$' || IS_HIGHBIT_SET(s[pos]))
+				pos++;
+		}
+		else
+			return pos > *start ? pos : -1;
+		if (s[pos] != '.')
+			return pos;
+		pos++;
+	}
+}
+
+/* Does the word at [start, end) equal the keyword kw (case-insensitive)? */
+static bool
+ddl_word_is(const char *s, int start, int end, const char *kw)
+{
+	return end - start == (int) strlen(kw) &&
+		pg_strncasecmp(s + start, kw, end - start) == 0;
+}
+
+/* s with text inserted at pos. */
+static char *
+ddl_insert_at(const char *s, int pos, const char *text)
+{
+	return psprintf("%.*s%s%s", pos, s, text, s + pos);
+}
+
+/* The statement text without trailing blanks and semicolons. */
+static char *
+ddl_statement_trimmed(void)
+{
+	char	   *s = pstrdup(ddl_current_statement());
+	int			len = strlen(s);
+
+	while (len > 0 && (isspace((unsigned char) s[len - 1]) || s[len - 1] == ';'))
+		s[--len] = '\0';
+	return s;
+}
+
+/*
+ * For CREATE [UNIQUE] INDEX: the position right after INDEX, and (if on_pos
+ * is given) right after the ON that precedes the table name; -1 if the text
+ * does not parse that simply.
+ */
+static int
+ddl_find_index_keyword(const char *s, int *on_pos)
+{
+	int			start,
+				pos,
+				after_index;
+
+	pos = ddl_read_word(s, 0, &start);
+	if (pos < 0 || !ddl_word_is(s, start, pos, "create"))
+		return -1;
+	pos = ddl_read_word(s, pos, &start);
+	if (pos >= 0 && ddl_word_is(s, start, pos, "unique"))
+		pos = ddl_read_word(s, pos, &start);
+	if (pos < 0 || !ddl_word_is(s, start, pos, "index"))
+		return -1;
+	after_index = pos;
+	if (on_pos)
+	{
+		*on_pos = -1;
+		for (int i = 0; i < 6 && pos >= 0; i++)
+		{
+			pos = ddl_read_word(s, pos, &start);
+			if (pos >= 0 && ddl_word_is(s, start, pos, "on"))
+			{
+				*on_pos = pos;
+				break;
+			}
+		}
+	}
+	return after_index;
+}
+
+/* ---- index_not_concurrent ---- */
+
+/* CREATE INDEX without CONCURRENTLY on a big table. */
+static List *
+ddl_check_index(IndexStmt *stmt, bool *target_exempt)
+{
+	DdlTarget	t;
+	DdlViolation *v;
+	char	   *sql;
+	int			after_index,
+				on_pos = -1;
+
+	if (stmt->concurrent)
+		return NIL;
+	ddl_measure(stmt->relation, false, &t);
+	if (!t.found)
+		return NIL;
+	*target_exempt = t.exempt;
+	if (t.exempt)
+		return NIL;
+	/* ON ONLY a partitioned parent: catalog only, partitions untouched. */
+	if (t.relkind == RELKIND_PARTITIONED_TABLE && !stmt->relation->inh)
+		return NIL;
+	if (!ddl_is_big(&t))
+		return NIL;
+
+	v = ddl_violation(DDL_RULE_INDEX_NOT_CONCURRENT, &t);
+	v->what = psprintf("CREATE %sINDEX on \"%s\" without CONCURRENTLY",
+					   stmt->unique ? "UNIQUE " : "", t.qualname);
+	sql = ddl_statement_trimmed();
+	after_index = ddl_find_index_keyword(sql, &on_pos);
+
+	if (t.relkind == RELKIND_PARTITIONED_TABLE)
+	{
+		const char *idx = stmt->idxname ? quote_identifier(stmt->idxname) : "<index>";
+
+		v->detail = psprintf("CREATE INDEX holds a ShareLock on the partitioned table %s, larger than pg_hygiene.ddl_small_table_size, and on every partition while it builds the index on each: every INSERT, UPDATE and DELETE waits.",
+							 ddl_table_and_size(&t));
+		v->hint = psprintf("CONCURRENTLY does not work on a partitioned table; build it partition by partition instead: %s; then for each partition: CREATE %sINDEX CONCURRENTLY <partition_index> ON <partition> (...same columns...); ALTER INDEX %s ATTACH PARTITION <partition_index>;",
+						   on_pos >= 0 ? ddl_insert_at(sql, on_pos, " ONLY") :
+						   psprintf("CREATE %sINDEX %s ON ONLY %s (...)",
+									stmt->unique ? "UNIQUE " : "", idx, t.qualname),
+						   stmt->unique ? "UNIQUE " : "", idx);
+	}
+	else
+	{
+		v->detail = psprintf("CREATE INDEX holds a ShareLock on %s, larger than pg_hygiene.ddl_small_table_size, for the whole build: every INSERT, UPDATE and DELETE on it waits.",
+							 ddl_table_and_size(&t));
+		v->hint = psprintf("Build it without blocking writes (outside a transaction block): %s;",
+						   after_index >= 0 ? ddl_insert_at(sql, after_index, " CONCURRENTLY") :
+						   "CREATE INDEX CONCURRENTLY ...");
+	}
+	return list_make1(v);
+}
+
+/* DROP INDEX without CONCURRENTLY on a big table. */
+static List *
+ddl_check_drop_index(DropStmt *stmt, bool *target_exempt)
+{
+	List	   *hits = NIL;
+	ListCell   *lc;
+
+	if (stmt->concurrent)
+		return NIL;
+	foreach(lc, stmt->objects)
+	{
+		RangeVar   *rv = makeRangeVarFromNameList((List *) lfirst(lc));
+		Oid			indexoid = RangeVarGetRelid(rv, NoLock, true);
+		Oid			heapoid;
+		DdlTarget	t;
+		DdlViolation *v;
+		char	   *idxname;
+
+		if (!OidIsValid(indexoid))
+			continue;
+		heapoid = IndexGetRelation(indexoid, true);
+		if (!OidIsValid(heapoid))
+			continue;
+		ddl_measure_oid(heapoid, false, &t);
+		if (!t.found || t.exempt || !ddl_is_big(&t))
+		{
+			*target_exempt = t.found && t.exempt && list_length(stmt->objects) == 1;
+			continue;
+		}
+		idxname = quote_qualified_identifier(get_namespace_name(get_rel_namespace(indexoid)),
+											 get_rel_name(indexoid));
+		v = ddl_violation(DDL_RULE_INDEX_NOT_CONCURRENT, &t);
+		v->what = psprintf("DROP INDEX %s without CONCURRENTLY", idxname);
+		v->detail = psprintf("DROP INDEX takes an AccessExclusiveLock on table %s: it waits behind every running query on the table, and every later query waits behind it.",
+							 ddl_table_and_size(&t));
+		if (t.relkind == RELKIND_PARTITIONED_TABLE)
+			v->hint = psprintf("A partitioned index has no CONCURRENTLY form; drop it at a quiet time in a transaction that first runs SELECT hygiene.allow_ddl('index_not_concurrent');");
+		else
+			v->hint = psprintf("Drop it without blocking queries (outside a transaction block, one index per statement): DROP INDEX CONCURRENTLY %s%s;",
+							   stmt->missing_ok ? "IF EXISTS " : "", idxname);
+		hits = lappend(hits, v);
+	}
+	return hits;
+}
+
+/* REINDEX without CONCURRENTLY. */
+static List *
+ddl_check_reindex(ReindexStmt *stmt, bool *target_exempt)
+{
+	DdlTarget	t;
+	DdlViolation *v;
+	const char *kind;
+	char	   *name;
+
+	if (ddl_option_on(stmt->params, "concurrently"))
+		return NIL;
+
+	switch (stmt->kind)
+	{
+		case REINDEX_OBJECT_INDEX:
+			{
+				Oid			indexoid = RangeVarGetRelid(stmt->relation, NoLock, true);
+				Oid			heapoid = OidIsValid(indexoid) ? IndexGetRelation(indexoid, true) : InvalidOid;
+
+				if (!OidIsValid(heapoid))
+					return NIL;
+				ddl_measure_oid(heapoid, false, &t);
+				kind = "INDEX";
+				name = quote_qualified_identifier(get_namespace_name(get_rel_namespace(indexoid)),
+												  get_rel_name(indexoid));
+				break;
+			}
+		case REINDEX_OBJECT_TABLE:
+			ddl_measure(stmt->relation, false, &t);
+			kind = "TABLE";
+			name = t.qualname;
+			break;
+		case REINDEX_OBJECT_SCHEMA:
+		case REINDEX_OBJECT_DATABASE:
+			v = ddl_violation(DDL_RULE_INDEX_NOT_CONCURRENT, NULL);
+			kind = stmt->kind == REINDEX_OBJECT_SCHEMA ? "SCHEMA" : "DATABASE";
+			name = (char *) quote_identifier(stmt->name ? stmt->name : get_database_name(MyDatabaseId));
+			v->what = psprintf("REINDEX %s %s without CONCURRENTLY", kind, name);
+			v->detail = pstrdup("REINDEX holds a ShareLock on each table and an AccessExclusiveLock on each index while it rebuilds them: writes, and reads that use the index, wait.");
+			v->hint = psprintf("Rebuild them without blocking (outside a transaction block): REINDEX %s CONCURRENTLY %s;", kind, name);
+			return list_make1(v);
+		default:
+			return NIL;			/* REINDEX SYSTEM: catalogs, no CONCURRENTLY form */
+	}
+
+	if (!t.found)
+		return NIL;
+	*target_exempt = t.exempt;
+	if (t.exempt || !ddl_is_big(&t))
+		return NIL;
+	v = ddl_violation(DDL_RULE_INDEX_NOT_CONCURRENT, &t);
+	v->what = psprintf("REINDEX %s %s without CONCURRENTLY", kind, name);
+	v->detail = psprintf("REINDEX holds a ShareLock on table %s and an AccessExclusiveLock on the index while it rebuilds: writes, and reads that use the index, wait.",
+						 ddl_table_and_size(&t));
+	v->hint = psprintf("Rebuild without blocking (outside a transaction block): REINDEX %s CONCURRENTLY %s;",
+					   kind, name);
+	return list_make1(v);
+}
+
+/* ---- table_rewrite: statements that always rewrite ---- */
+
+/* VACUUM FULL. */
+static List *
+ddl_check_vacuum(VacuumStmt *stmt, bool *target_exempt)
+{
+	List	   *hits = NIL;
+	ListCell   *lc;
+	bool		all_exempt = stmt->rels != NIL;
+
+	if (!stmt->is_vacuumcmd || !ddl_option_on(stmt->options, "full"))
+		return NIL;
+	if (stmt->rels == NIL)
+	{
+		DdlViolation *v = ddl_violation(DDL_RULE_TABLE_REWRITE, NULL);
+
+		v->what = pstrdup("VACUUM FULL without a table list rewrites every table of the database");
+		v->detail = pstrdup("VACUUM FULL holds an AccessExclusiveLock on each table while it writes a new copy of it and its indexes, all of which goes to the replicas as WAL.");
+		v->hint = pstrdup("Run plain VACUUM (it takes no exclusive lock); to shrink a bloated table online, use pg_repack or pg_squeeze on that table.");
+		return list_make1(v);
+	}
+	foreach(lc, stmt->rels)
+	{
+		VacuumRelation *vrel = (VacuumRelation *) lfirst(lc);
+		DdlTarget	t;
+		DdlViolation *v;
+
+		if (vrel->relation == NULL)
+			continue;
+		ddl_measure(vrel->relation, true, &t);
+		if (!t.found)
+			continue;
+		if (!t.exempt)
+			all_exempt = false;
+		if (t.exempt || t.size == 0)
+			continue;
+		v = ddl_violation(DDL_RULE_TABLE_REWRITE, &t);
+		v->what = psprintf("VACUUM FULL rewrites \"%s\"", t.qualname);
+		v->detail = psprintf("VACUUM FULL holds an AccessExclusiveLock on %s while it writes a new copy of the table and its indexes, all of which goes to the replicas as WAL.",
+							 ddl_table_and_size(&t));
+		v->hint = psprintf("Run VACUUM %s instead (no exclusive lock; frees space for reuse), or shrink it online with pg_repack --table=%s or pg_squeeze.",
+						   t.qualname, t.qualname);
+		hits = lappend(hits, v);
+	}
+	*target_exempt = all_exempt;
+	return hits;
+}
+
+/* CLUSTER. */
+static List *
+ddl_check_cluster(ClusterStmt *stmt, bool *target_exempt)
+{
+	DdlTarget	t;
+	DdlViolation *v;
+
+	if (stmt->relation == NULL)
+	{
+		v = ddl_violation(DDL_RULE_TABLE_REWRITE, NULL);
+		v->what = pstrdup("CLUSTER without a table rewrites every previously clustered table");
+		v->detail = pstrdup("CLUSTER holds an AccessExclusiveLock on each table while it writes a sorted copy of it and its indexes.");
+		v->hint = pstrdup("Reorder tables online with pg_repack --order-by, one table at a time.");
+		return list_make1(v);
+	}
+	ddl_measure(stmt->relation, true, &t);
+	if (!t.found)
+		return NIL;
+	*target_exempt = t.exempt;
+	if (t.exempt || t.size == 0)
+		return NIL;
+	v = ddl_violation(DDL_RULE_TABLE_REWRITE, &t);
+	v->what = psprintf("CLUSTER rewrites \"%s\"", t.qualname);
+	v->detail = psprintf("CLUSTER holds an AccessExclusiveLock on %s while it writes a sorted copy of the table and its indexes: every query on it waits.",
+						 ddl_table_and_size(&t));
+	v->hint = psprintf("Reorder it online with pg_repack --table=%s%s%s (later writes do not keep the order anyway).",
+					   t.qualname, stmt->indexname ? " --order-by=<the columns of " : "",
+					   stmt->indexname ? psprintf("%s>", quote_identifier(stmt->indexname)) : "");
+	return list_make1(v);
+}
+
+/* REFRESH MATERIALIZED VIEW without CONCURRENTLY of a large matview. */
+static List *
+ddl_check_refresh(RefreshMatViewStmt *stmt, bool *target_exempt)
+{
+	DdlTarget	t;
+	DdlViolation *v;
+
+	if (stmt->concurrent || stmt->skipData)
+		return NIL;
+	ddl_measure(stmt->relation, false, &t);
+	if (!t.found)
+		return NIL;
+	*target_exempt = t.exempt;
+	if (t.exempt || !ddl_is_big(&t))
+		return NIL;
+	v = ddl_violation(DDL_RULE_TABLE_REWRITE, &t);
+	v->what = psprintf("REFRESH MATERIALIZED VIEW \"%s\" without CONCURRENTLY", t.qualname);
+	v->detail = psprintf("REFRESH MATERIALIZED VIEW holds an AccessExclusiveLock on %s, larger than pg_hygiene.ddl_small_table_size, while it recomputes and rewrites it: every SELECT on it waits.",
+						 ddl_table_and_size(&t));
+	v->hint = psprintf("REFRESH MATERIALIZED VIEW CONCURRENTLY %s; (it needs a unique index on plain columns of the view, e.g. CREATE UNIQUE INDEX CONCURRENTLY ON %s (<key columns>)).",
+					   t.qualname, t.qualname);
+	return list_make1(v);
+}
+
+/* ---- new_table ---- */
+
+/* Is the schema listed in pg_hygiene.ddl_new_table_schemas? */
+static bool
+ddl_schema_allowed(const char *nspname)
+{
+	char	   *raw = pstrdup(ddl_new_table_schemas ? ddl_new_table_schemas : "");
+	List	   *names;
+	ListCell   *lc;
+
+	if (!SplitIdentifierString(raw, ',', &names))
+		return false;
+	foreach(lc, names)
+		if (strcmp((char *) lfirst(lc), nspname) == 0)
+			return true;
+	return false;
+}
+
+/* CREATE TABLE / CREATE TABLE AS / SELECT INTO / CREATE MATERIALIZED VIEW. */
+static List *
+ddl_check_new_table(RangeVar *rv, const char *verb)
+{
+	Oid			nspid;
+	char	   *nspname;
+	DdlViolation *v;
+	char	   *qualname;
+
+	if (!ddl_rule_enabled(DDL_RULE_NEW_TABLE) ||
+		rv->relpersistence == RELPERSISTENCE_TEMP)
+		return NIL;
+	nspid = RangeVarGetCreationNamespace(rv);
+	if (isAnyTempNamespace(nspid))
+		return NIL;
+	nspname = get_namespace_name(nspid);
+	if (ddl_schema_allowed(nspname))
+		return NIL;
+
+	qualname = quote_qualified_identifier(nspname, rv->relname);
+	v = ddl_violation(DDL_RULE_NEW_TABLE, NULL);
+	v->relname = qualname;
+	v->what = psprintf("%s creates the new permanent table \"%s\"", verb, qualname);
+	v->detail = psprintf("New workloads do not belong on this primary: permanent tables may be created only in the schemas of pg_hygiene.ddl_new_table_schemas (%s).",
+						 ddl_new_table_schemas && ddl_new_table_schemas[0] ? ddl_new_table_schemas : "none");
+	if (ddl_new_table_schemas && ddl_new_table_schemas[0])
+	{
+		char	   *raw = pstrdup(ddl_new_table_schemas);
+		List	   *names;
+		const char *target;
+		const char *form;
+
+		SplitIdentifierString(raw, ',', &names);
+		target = quote_qualified_identifier((char *) linitial(names), rv->relname);
+
+		if (strcmp(verb, "SELECT INTO") == 0)
+			form = psprintf("SELECT ... INTO %s ...", target);
+		else if (strcmp(verb, "CREATE TABLE AS") == 0)
+			form = psprintf("CREATE TABLE %s AS ...", target);
+		else if (strcmp(verb, "CREATE MATERIALIZED VIEW") == 0)
+			form = psprintf("CREATE MATERIALIZED VIEW %s AS ...", target);
+		else
+			form = psprintf("CREATE TABLE %s (...)", target);
+		v->hint = psprintf("Create it in an allowed schema (%s), or have a DBA run SELECT hygiene.allow_ddl('new_table') in the transaction.",
+						   form);
+	}
+	else
+		v->hint = psprintf("Create it in a database meant for new workloads%s, or have a DBA run SELECT hygiene.allow_ddl('new_table') in the transaction.",
+						   strcmp(verb, "CREATE MATERIALIZED VIEW") == 0 ? "" :
+						   psprintf(", or as a temporary table if it is scratch data (%s)",
+									strcmp(verb, "SELECT INTO") == 0 ? "SELECT ... INTO TEMP ..." :
+									strcmp(verb, "CREATE TABLE AS") == 0 ? "CREATE TEMP TABLE ... AS ..." :
+									"CREATE TEMP TABLE ..."));
+	return list_make1(v);
+}
+
+/* ---- full_scan_constraint ---- */
+
+/* Is "col IS NOT NULL" implied by the table's validated CHECK constraints? */
+static bool
+ddl_not_null_implied(Oid relid, const char *colname)
+{
+	Relation	rel;
+	AttrNumber	attnum;
+	bool		implied = false;
+
+	rel = try_relation_open(relid, AccessShareLock);
+	if (rel == NULL)
+		return false;
+	attnum = get_attnum(relid, colname);
+	if (attnum == InvalidAttrNumber)
+		implied = true;			/* no such column: let ALTER TABLE complain */
+	else if (TupleDescAttr(RelationGetDescr(rel), attnum - 1)->attnotnull)
+		implied = true;			/* already NOT NULL: nothing to check */
+	else if (rel->rd_att->constr && rel->rd_att->constr->num_check > 0)
+	{
+		Form_pg_attribute att = TupleDescAttr(RelationGetDescr(rel), attnum - 1);
+		TupleConstr *constr = rel->rd_att->constr;
+		List	   *exist = NIL;
+		NullTest   *test = makeNode(NullTest);
+
+		for (int i = 0; i < constr->num_check; i++)
+		{
+			Node	   *expr;
+
+			if (!constr->check[i].ccvalid)
+				continue;
+			expr = stringToNode(constr->check[i].ccbin);
+			expr = eval_const_expressions(NULL, expr);
+			expr = (Node *) canonicalize_qual((Expr *) expr, true);
+			exist = list_concat(exist, make_ands_implicit((Expr *) expr));
+		}
+		test->arg = (Expr *) makeVar(1, attnum, att->atttypid, att->atttypmod,
+									 att->attcollation, 0);
+		test->nulltesttype = IS_NOT_NULL;
+		test->argisrow = false;
+		test->location = -1;
+		implied = predicate_implied_by(list_make1(test), exist, false);
+	}
+	relation_close(rel, AccessShareLock);
+	return implied;
+}
+
+/* Name for a constraint the user left unnamed. */
+static char *
+ddl_default_conname(const char *relname, const char *suffix)
+{
+	return psprintf("%s_%s", relname, suffix);
+}
+
+/* The hint for CHECK / FOREIGN KEY without NOT VALID. */
+static char *
+ddl_not_valid_hint(Constraint *con, RangeVar *rv, const char *table, bool single_cmd)
+{
+	const char *suffix = con->contype == CONSTR_CHECK ? "check" : "fkey";
+	const char *name = con->conname ? con->conname : ddl_default_conname(rv->relname, suffix);
+	const char *qname = quote_identifier(name);
+	int			start,
+				end;
+	const char *src = ddl_statement_source(&start, &end);
+
+	/* The constraint's own text runs from its location to the statement end. */
+	if (single_cmd && src && con->location >= start && con->location < end)
+	{
+		char	   *text = pnstrdup(src + con->location, end - con->location);
+		int			len = strlen(text);
+
+		while (len > 0 && (isspace((unsigned char) text[len - 1]) || text[len - 1] == ';'))
+			text[--len] = '\0';
+		return psprintf("Add it without the scan, then validate it under a weaker lock: ALTER TABLE %s ADD %s%s NOT VALID; ALTER TABLE %s VALIDATE CONSTRAINT %s;",
+						table, con->conname ? "" : psprintf("CONSTRAINT %s ", qname),
+						text, table, qname);
+	}
+	return psprintf("Add each constraint in its own statement with NOT VALID, then validate it under a weaker lock: ALTER TABLE %s ADD CONSTRAINT %s %s (...) NOT VALID; ALTER TABLE %s VALIDATE CONSTRAINT %s;",
+					table, qname, con->contype == CONSTR_CHECK ? "CHECK" : "FOREIGN KEY",
+					table, qname);
+}
+
+/* Column list "a, b" of a PRIMARY KEY / UNIQUE constraint. */
+static char *
+ddl_key_columns(Constraint *con, const char *colname, char **name_part)
+{
+	StringInfoData cols,
+				names;
+	ListCell   *lc;
+
+	initStringInfo(&cols);
+	initStringInfo(&names);
+	if (con->keys == NIL && colname)
+	{
+		appendStringInfoString(&cols, quote_identifier(colname));
+		appendStringInfoString(&names, colname);
+	}
+	foreach(lc, con->keys)
+	{
+		const char *c = strVal(lfirst(lc));
+
+		appendStringInfo(&cols, "%s%s", cols.len ? ", " : "", quote_identifier(c));
+		appendStringInfo(&names, "%s%s", names.len ? "_" : "", c);
+	}
+	*name_part = names.data;
+	return cols.data;
+}
+
+/* One constraint of ALTER TABLE: a violation if it scans the table. */
+static DdlViolation *
+ddl_check_constraint(Constraint *con, RangeVar *rv, DdlTarget *t,
+					 const char *colname, bool single_cmd)
+{
+	DdlViolation *v;
+	char	   *table = t->qualname;
+
+	switch (con->contype)
+	{
+		case CONSTR_CHECK:
+		case CONSTR_FOREIGN:
+			if (con->skip_validation)
+				return NULL;
+			v = ddl_violation(DDL_RULE_FULL_SCAN_CONSTRAINT, t);
+			v->what = psprintf("%s on \"%s\" without NOT VALID",
+							   con->contype == CONSTR_CHECK ? "ADD CHECK" : "ADD FOREIGN KEY", table);
+			v->detail = psprintf("ALTER TABLE holds %s on %s%s while it reads every row to check the new constraint.",
+								 con->contype == CONSTR_CHECK ?
+								 "an AccessExclusiveLock" : "a ShareRowExclusiveLock",
+								 ddl_table_and_size(t),
+								 con->contype == CONSTR_CHECK ? "" : " and on the referenced table");
+			if (colname)
+				v->hint = psprintf("Add the column first, then the constraint with NOT VALID, then validate it under a weaker lock: ALTER TABLE %s ADD CONSTRAINT %s ... NOT VALID; ALTER TABLE %s VALIDATE CONSTRAINT %s;",
+								   table, quote_identifier(ddl_default_conname(rv->relname, con->contype == CONSTR_CHECK ? "check" : "fkey")),
+								   table, quote_identifier(ddl_default_conname(rv->relname, con->contype == CONSTR_CHECK ? "check" : "fkey")));
+			else
+				v->hint = ddl_not_valid_hint(con, rv, table, single_cmd);
+			return v;
+		case CONSTR_PRIMARY:
+		case CONSTR_UNIQUE:
+			{
+				bool		pk = con->contype == CONSTR_PRIMARY;
+				char	   *name_part;
+				char	   *cols;
+				char	   *idx;
+				char	   *conname;
+
+				if (con->indexname)
+					return NULL;
+				cols = ddl_key_columns(con, colname, &name_part);
+				idx = psprintf("%s_%s_%s", rv->relname, name_part, pk ? "pkey_idx" : "key");
+				conname = con->conname ? con->conname :
+					psprintf("%s_%s", rv->relname, pk ? "pkey" : psprintf("%s_key", name_part));
+				v = ddl_violation(DDL_RULE_FULL_SCAN_CONSTRAINT, t);
+				v->what = psprintf("ADD %s on \"%s\" without USING INDEX",
+								   pk ? "PRIMARY KEY" : "UNIQUE", table);
+				v->detail = psprintf("ALTER TABLE holds an AccessExclusiveLock on %s while it reads every row to build the unique index.",
+									 ddl_table_and_size(t));
+				v->hint = psprintf("Build the index first without blocking writes, then attach it: CREATE UNIQUE INDEX CONCURRENTLY %s ON %s (%s); ALTER TABLE %s ADD CONSTRAINT %s %s USING INDEX %s;%s",
+								   quote_identifier(idx), table, cols, table,
+								   quote_identifier(conname), pk ? "PRIMARY KEY" : "UNIQUE",
+								   quote_identifier(idx),
+								   pk ? " (Make the key columns NOT NULL first the safe way, or the PRIMARY KEY step scans the table for NULLs.)" : "");
+				return v;
+			}
+		case CONSTR_EXCLUSION:
+			v = ddl_violation(DDL_RULE_FULL_SCAN_CONSTRAINT, t);
+			v->what = psprintf("ADD EXCLUDE on \"%s\"", table);
+			v->detail = psprintf("ALTER TABLE holds an AccessExclusiveLock on %s while it reads every row to build the exclusion index.",
+								 ddl_table_and_size(t));
+			v->hint = pstrdup("Exclusion constraints have no online form; add it at a quiet time in a transaction that first runs SELECT hygiene.allow_ddl('full_scan_constraint').");
+			return v;
+		default:
+			return NULL;
+	}
+}
+
+/* ALTER TABLE: constraints that scan the whole table. */
+static List *
+ddl_check_alter_table(AlterTableStmt *stmt, bool *target_exempt)
+{
+	List	   *hits = NIL;
+	ListCell   *lc;
+	DdlTarget	t;
+	bool		measured = false;
+	bool		single = list_length(stmt->cmds) == 1;
+
+	if (stmt->objtype != OBJECT_TABLE)
+		return NIL;
+
+	foreach(lc, stmt->cmds)
+	{
+		AlterTableCmd *cmd = (AlterTableCmd *) lfirst(lc);
+		List	   *cons = NIL;
+		const char *colname = NULL;
+		ListCell   *lc2;
+		bool		set_not_null = false;
+
+		if (cmd->subtype == AT_AddConstraint && IsA(cmd->def, Constraint))
+			cons = list_make1(cmd->def);
+		else if (cmd->subtype == AT_AddColumn && IsA(cmd->def, ColumnDef))
+		{
+			cons = ((ColumnDef *) cmd->def)->constraints;
+			colname = ((ColumnDef *) cmd->def)->colname;
+		}
+		else if (cmd->subtype == AT_SetNotNull)
+			set_not_null = true;
+		else
+			continue;
+
+		if (!measured)
+		{
+			ddl_measure(stmt->relation, stmt->relation->inh, &t);
+			measured = true;
+			if (!t.found)
+				return NIL;
+			*target_exempt = t.exempt;
+		}
+		if (t.exempt || t.size == 0 ||
+			!ddl_rule_enabled(DDL_RULE_FULL_SCAN_CONSTRAINT))
+			continue;
+
+		if (set_not_null)
+		{
+			DdlViolation *v;
+			char	   *ck;
+			const char *col = quote_identifier(cmd->name);
+
+			if (ddl_not_null_implied(t.relid, cmd->name))
+				continue;
+			ck = (char *) quote_identifier(psprintf("%s_%s_not_null", stmt->relation->relname, cmd->name));
+			v = ddl_violation(DDL_RULE_FULL_SCAN_CONSTRAINT, &t);
+			v->what = psprintf("SET NOT NULL on \"%s\".%s without a validated CHECK (%s IS NOT NULL)",
+							   t.qualname, col, col);
+			v->detail = psprintf("ALTER TABLE holds an AccessExclusiveLock on %s while it reads every row to look for NULLs.",
+								 ddl_table_and_size(&t));
+			v->hint = psprintf("Prove it with a constraint first, then SET NOT NULL needs no scan: ALTER TABLE %s ADD CONSTRAINT %s CHECK (%s IS NOT NULL) NOT VALID; ALTER TABLE %s VALIDATE CONSTRAINT %s; ALTER TABLE %s ALTER COLUMN %s SET NOT NULL; ALTER TABLE %s DROP CONSTRAINT %s;",
+							   t.qualname, ck, col, t.qualname, ck, t.qualname, col,
+							   t.qualname, ck);
+			hits = lappend(hits, v);
+			continue;
+		}
+		foreach(lc2, cons)
+		{
+			Node	   *n = (Node *) lfirst(lc2);
+			DdlViolation *v;
+
+			if (!IsA(n, Constraint))
+				continue;
+			v = ddl_check_constraint((Constraint *) n, stmt->relation, &t, colname, single);
+			if (v)
+				hits = lappend(hits, v);
+		}
+	}
+	if (!measured)
+	{
+		/* Still find out whether the table is temporary or new, for the timers. */
+		Oid			relid = RangeVarGetRelid(stmt->relation, NoLock, true);
+
+		if (OidIsValid(relid) && get_rel_persistence(relid) == RELPERSISTENCE_TEMP)
+			*target_exempt = true;
+		else if (OidIsValid(relid))
+		{
+			Relation	rel = try_relation_open(relid, AccessShareLock);
+
+			if (rel != NULL)
+			{
+				*target_exempt = rel->rd_createSubid != InvalidSubTransactionId;
+				relation_close(rel, AccessShareLock);
+			}
+		}
+	}
+	return hits;
+}
+
+/*
+ * Every rule hit of a statement about to run.  *target_exempt is set when
+ * the statement's table is temporary or created in this transaction.
+ */
+List *
+ddl_check_statement(Node *parsetree, bool *target_exempt)
+{
+	*target_exempt = false;
+
+	switch (nodeTag(parsetree))
+	{
+		case T_IndexStmt:
+			if (!ddl_rule_enabled(DDL_RULE_INDEX_NOT_CONCURRENT))
+				return NIL;
+			return ddl_check_index((IndexStmt *) parsetree, target_exempt);
+		case T_DropStmt:
+			if (((DropStmt *) parsetree)->removeType != OBJECT_INDEX ||
+				!ddl_rule_enabled(DDL_RULE_INDEX_NOT_CONCURRENT))
+				return NIL;
+			return ddl_check_drop_index((DropStmt *) parsetree, target_exempt);
+		case T_ReindexStmt:
+			if (!ddl_rule_enabled(DDL_RULE_INDEX_NOT_CONCURRENT))
+				return NIL;
+			return ddl_check_reindex((ReindexStmt *) parsetree, target_exempt);
+		case T_VacuumStmt:
+			if (!ddl_rule_enabled(DDL_RULE_TABLE_REWRITE))
+				return NIL;
+			return ddl_check_vacuum((VacuumStmt *) parsetree, target_exempt);
+		case T_ClusterStmt:
+			if (!ddl_rule_enabled(DDL_RULE_TABLE_REWRITE))
+				return NIL;
+			return ddl_check_cluster((ClusterStmt *) parsetree, target_exempt);
+		case T_RefreshMatViewStmt:
+			if (!ddl_rule_enabled(DDL_RULE_TABLE_REWRITE))
+				return NIL;
+			return ddl_check_refresh((RefreshMatViewStmt *) parsetree, target_exempt);
+		case T_CreateStmt:
+			{
+				CreateStmt *cs = (CreateStmt *) parsetree;
+
+				/* A new partition of an existing table is not a new workload. */
+				if (cs->partbound != NULL)
+					return NIL;
+				return ddl_check_new_table(cs->relation, "CREATE TABLE");
+			}
+		case T_CreateTableAsStmt:
+			{
+				CreateTableAsStmt *ctas = (CreateTableAsStmt *) parsetree;
+
+				if (ctas->objtype == OBJECT_MATVIEW)
+					return ddl_check_new_table(ctas->into->rel, "CREATE MATERIALIZED VIEW");
+				return ddl_check_new_table(ctas->into->rel,
+										   ctas->is_select_into ? "SELECT INTO" : "CREATE TABLE AS");
+			}
+		case T_AlterTableStmt:
+			return ddl_check_alter_table((AlterTableStmt *) parsetree, target_exempt);
+		default:
+			return NIL;
+	}
+}
+
+/* Does the ddl_timeout rule cover this kind of statement? */
+bool
+ddl_statement_needs_timeout(Node *parsetree)
+{
+	switch (nodeTag(parsetree))
+	{
+		case T_AlterTableStmt:
+		case T_TruncateStmt:
+		case T_CreateTrigStmt:
+		case T_CreatePolicyStmt:
+		case T_AlterPolicyStmt:
+		case T_RuleStmt:
+			return true;
+		case T_IndexStmt:
+			return !((IndexStmt *) parsetree)->concurrent;
+		case T_ReindexStmt:
+			return !ddl_option_on(((ReindexStmt *) parsetree)->params, "concurrently");
+		case T_ClusterStmt:
+			return ((ClusterStmt *) parsetree)->relation != NULL;
+		case T_VacuumStmt:
+			return ((VacuumStmt *) parsetree)->is_vacuumcmd &&
+				ddl_option_on(((VacuumStmt *) parsetree)->options, "full");
+		case T_RefreshMatViewStmt:
+			return !((RefreshMatViewStmt *) parsetree)->concurrent;
+		case T_CreateStmt:
+			return ((CreateStmt *) parsetree)->partbound != NULL ||
+				((CreateStmt *) parsetree)->inhRelations != NIL;
+		case T_DropStmt:
+			{
+				DropStmt   *ds = (DropStmt *) parsetree;
+
+				switch (ds->removeType)
+				{
+					case OBJECT_INDEX:
+						return !ds->concurrent;
+					case OBJECT_TABLE:
+					case OBJECT_VIEW:
+					case OBJECT_MATVIEW:
+					case OBJECT_FOREIGN_TABLE:
+					case OBJECT_SEQUENCE:
+					case OBJECT_TRIGGER:
+					case OBJECT_POLICY:
+					case OBJECT_RULE:
+						return true;
+					default:
+						return false;
+				}
+			}
+		case T_RenameStmt:
+			switch (((RenameStmt *) parsetree)->renameType)
+			{
+				case OBJECT_TABLE:
+				case OBJECT_INDEX:
+				case OBJECT_VIEW:
+				case OBJECT_MATVIEW:
+				case OBJECT_FOREIGN_TABLE:
+				case OBJECT_SEQUENCE:
+				case OBJECT_COLUMN:
+				case OBJECT_TABCONSTRAINT:
+				case OBJECT_TRIGGER:
+				case OBJECT_POLICY:
+				case OBJECT_RULE:
+					return true;
+				default:
+					return false;
+			}
+		default:
+			return false;
+	}
+}
+
+/*
+ * table_rewrite for ALTER TABLE / ALTER TYPE: called from the event trigger
+ * with the table about to be rewritten (already locked) and the reason bits.
+ */
+List *
+ddl_check_rewrite(Oid relid, int reason, Node *parsetree)
+{
+	Relation	rel;
+	DdlTarget	t;
+	DdlViolation *v;
+	StringInfoData why,
+				hint;
+	const char *cmdtable;
+
+	rel = try_relation_open(relid, NoLock);
+	if (rel == NULL)
+		return NIL;
+	memset(&t, 0, sizeof(t));
+	t.found = true;
+	t.relid = relid;
+	t.relkind = rel->rd_rel->relkind;
+	t.exempt = rel->rd_rel->relpersistence == RELPERSISTENCE_TEMP ||
+		rel->rd_createSubid != InvalidSubTransactionId;
+	t.size = ddl_rel_bytes(rel);
+	t.qualname = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
+											RelationGetRelationName(rel));
+	relation_close(rel, NoLock);
+	if (t.exempt || t.size == 0)
+		return NIL;
+
+	initStringInfo(&why);
+	if (reason & AT_REWRITE_COLUMN_REWRITE)
+		appendStringInfoString(&why, "a column type change");
+	if (reason & AT_REWRITE_DEFAULT_VAL)
+		appendStringInfo(&why, "%sa new column whose value must be written into every row (volatile default, identity, stored generated column or constrained domain)",
+						 why.len ? " and " : "");
+	if (reason & AT_REWRITE_ALTER_PERSISTENCE)
+		appendStringInfo(&why, "%sSET LOGGED/UNLOGGED", why.len ? " and " : "");
+	if (reason & AT_REWRITE_ACCESS_METHOD)
+		appendStringInfo(&why, "%sSET ACCESS METHOD", why.len ? " and " : "");
+
+	v = ddl_violation(DDL_RULE_TABLE_REWRITE, &t);
+	v->what = psprintf("ALTER TABLE rewrites \"%s\" for %s", t.qualname, why.data);
+	v->detail = psprintf("ALTER TABLE holds an AccessExclusiveLock on %s while it writes a new copy of the whole table and its indexes, all of which goes to the replicas as WAL.",
+						 ddl_table_and_size(&t));
+
+	/* The hint, from the commands the user wrote. */
+	initStringInfo(&hint);
+	if (parsetree && IsA(parsetree, AlterTableStmt))
+	{
+		AlterTableStmt *stmt = (AlterTableStmt *) parsetree;
+		ListCell   *lc;
+
+		cmdtable = quote_qualified_identifier(stmt->relation->schemaname, stmt->relation->relname);
+		foreach(lc, stmt->cmds)
+		{
+			AlterTableCmd *cmd = (AlterTableCmd *) lfirst(lc);
+
+			if (cmd->subtype == AT_AlterColumnType && (reason & AT_REWRITE_COLUMN_REWRITE))
+			{
+				ColumnDef  *def = (ColumnDef *) cmd->def;
+				char	   *type = ddl_type_string(def->typeName);
+				const char *col = quote_identifier(cmd->name);
+				const char *newcol = quote_identifier(psprintf("%s_new", cmd->name));
+
+				appendStringInfo(&hint, "%sChange %s online: ALTER TABLE %s ADD COLUMN %s %s; keep it in sync with a trigger and backfill it in batches (UPDATE %s SET %s = %s::%s WHERE <key range>); then in one short transaction: ALTER TABLE %s RENAME COLUMN %s TO %s; ALTER TABLE %s RENAME COLUMN %s TO %s;",
+								 hint.len ? " " : "", col, cmdtable, newcol, type,
+								 cmdtable, newcol, col, type,
+								 cmdtable, col, quote_identifier(psprintf("%s_old", cmd->name)),
+								 cmdtable, newcol, col);
+			}
+			else if (cmd->subtype == AT_AddColumn && (reason & AT_REWRITE_DEFAULT_VAL))
+			{
+				ColumnDef  *def = (ColumnDef *) cmd->def;
+				const char *col = quote_identifier(def->colname);
+
+				appendStringInfo(&hint, "%sAdd %s without the per-row value: ALTER TABLE %s ADD COLUMN %s %s; then ALTER TABLE %s ALTER COLUMN %s SET DEFAULT ... (new rows only), backfill existing rows in batches, and add identity, NOT NULL or constraints afterwards the NOT VALID way.",
+								 hint.len ? " " : "", col, cmdtable, col,
+								 ddl_type_string(def->typeName), cmdtable, col);
+			}
+		}
+		if ((reason & (AT_REWRITE_ALTER_PERSISTENCE | AT_REWRITE_ACCESS_METHOD)) && hint.len == 0)
+			appendStringInfoString(&hint, "There is no online form of SET LOGGED/UNLOGGED or SET ACCESS METHOD; run it at a quiet time in a transaction that first runs SELECT hygiene.allow_ddl('table_rewrite'), or copy the data into a new table with a tool such as pg_repack.");
+	}
+	if (hint.len == 0)
+		appendStringInfoString(&hint, "Make the change in steps that do not rewrite: add a new column, backfill it in batches, then swap; or run it at a quiet time with SELECT hygiene.allow_ddl('table_rewrite') in its transaction.");
+	v->hint = hint.data;
+	return list_make1(v);
+}
