@@ -445,7 +445,7 @@ AS $$
            format('standby %s (walsender pid %s, hot_standby_feedback)',
                   coalesce(nullif(r.application_name, ''), r.client_addr::text, '?'), r.pid),
            r.backend_start, age(r.backend_xmin),
-           'standby: lower max_standby_streaming_delay or end its long queries'
+           '-- on that standby: end its long queries, or turn hot_standby_feedback off there (its queries may then be cancelled)'
       FROM pg_catalog.pg_stat_replication AS r
      WHERE r.backend_xmin IS NOT NULL
   ) AS h(kind, pid, name, holder, since, xid_age, fix_sql)
