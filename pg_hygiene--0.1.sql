@@ -128,7 +128,7 @@ GRANT SELECT ON hygiene.status TO PUBLIC;
 -- come from that ring.  The metric vector of a sample (1-based):
 --   1 n_dead_tup  2 n_ins_since_vacuum  3 n_mod_since_analyze  4 n_tup_ins
 --   5 n_tup_upd  6 n_tup_hot_upd  7 n_tup_del  8 autovacuum_count
---   9 table bytes  10 hook rows_updated  11 hook indexed_changed
+--   9 table bytes (relpages)  10 hook rows_updated  11 hook indexed_changed
 --   12 hook nonindexed_only  13 hook noop_rows  14 hook noop_suppressed
 --   15 age(relfrozenxid)  16 oldest snapshot age in the database (ms)
 
@@ -206,7 +206,7 @@ BEGIN
     SELECT s.relid,
            ARRAY[s.n_dead_tup, s.n_ins_since_vacuum, s.n_mod_since_analyze, s.n_tup_ins,
                  s.n_tup_upd, s.n_tup_hot_upd, s.n_tup_del, s.autovacuum_count,
-                 pg_relation_size(s.relid),
+                 c.relpages::bigint * 8192,
                  coalesce(w.rows_updated, 0), coalesce(w.indexed_changed, 0),
                  coalesce(w.nonindexed_only, 0), coalesce(w.noop_rows, 0),
                  coalesce(w.noop_suppressed, 0),
@@ -265,8 +265,9 @@ CREATE FUNCTION hygiene.fillfactor_for(
     OUT fillfactor integer,
     OUT reserve_versions double precision,
     OUT driven_by text)
-RETURNS record
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+RETURNS SETOF record
+-- SETOF, not STRICT: the planner inlines it into the advice query.
+LANGUAGE sql IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE ROWS 1
 AS $$
   WITH p AS (
     SELECT greatest(eligible_updates_per_s / greatest(pages, 1), 0)
@@ -311,8 +312,9 @@ CREATE FUNCTION hygiene.vacuum_trigger_for(
     OUT new_threshold bigint,
     OUT new_scale_factor double precision,
     OUT driven_by text)
-RETURNS record
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+RETURNS SETOF record
+-- SETOF, not STRICT: the planner inlines it into the advice query.
+LANGUAGE sql IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE ROWS 1
 AS $$
   WITH t AS (
     SELECT threshold + scale_factor * reltuples AS before,
@@ -349,8 +351,9 @@ CREATE FUNCTION hygiene.scale_trigger_for(
     OUT trigger_before bigint,
     OUT trigger_after bigint,
     OUT new_scale_factor double precision)
-RETURNS record
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+RETURNS SETOF record
+-- SETOF, not STRICT: the planner inlines it into the advice query.
+LANGUAGE sql IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE ROWS 1
 AS $$
   SELECT reltuples >= big_rows
            AND (threshold < 0 OR threshold + scale_factor * reltuples > 2 * 0.02 * reltuples),
@@ -369,8 +372,9 @@ CREATE FUNCTION hygiene.trigger_too_early(
     min_table_bytes double precision,
     OUT fires boolean,
     OUT new_threshold bigint)
-RETURNS record
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+RETURNS SETOF record
+-- SETOF, not STRICT: the planner inlines it into the advice query.
+LANGUAGE sql IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE ROWS 1
 AS $$
   SELECT autovacuums_per_hour > 12 AND table_bytes >= min_table_bytes,
          greatest(50, round(dead_rows_per_hour / 12))::bigint
@@ -387,8 +391,9 @@ CREATE FUNCTION hygiene.vacuum_losing_race(
     cost_limit integer,
     OUT fires boolean,
     OUT new_cost_limit integer)
-RETURNS record
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+RETURNS SETOF record
+-- SETOF, not STRICT: the planner inlines it into the advice query.
+LANGUAGE sql IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE ROWS 1
 AS $$
   SELECT above_trigger_samples >= 3 AND autovacuum_ran AND NOT horizon_pinned,
          least(10000, cost_limit * 4)
@@ -508,6 +513,9 @@ CREATE FUNCTION hygiene._table_health(
     OUT reloptions text[])
 RETURNS SETOF record
 LANGUAGE sql VOLATILE PARALLEL UNSAFE
+-- The plan over every table is costed high and JIT compiling it takes seconds;
+-- 10,000 tables' history is a few MB of tuplestore.
+SET jit = off SET work_mem = '64MB'
 AS $$
   SELECT hygiene._advice_maybe_sample();
   WITH g AS MATERIALIZED (
@@ -527,39 +535,48 @@ AS $$
     SELECT * FROM hygiene._xmin_holders() LIMIT 1),
   hist AS MATERIALIZED (
     SELECT * FROM hygiene._advice_history()),
+  -- the snapshot age is the same for every table of a round: read the
+  -- longest ring only
   horizon AS MATERIALIZED (
     SELECT max(m) / 1000.0 AS max_s
-      FROM hist, unnest(hist.metrics[1:hist.samples][16:16]) AS m),
+      FROM (SELECT * FROM hist ORDER BY hist.samples DESC LIMIT 1) AS l,
+           unnest(l.metrics[1:l.samples][16:16]) AS m),
   wid AS MATERIALIZED (
     SELECT * FROM hygiene._row_widths()),
   prog AS MATERIALIZED (
     SELECT DISTINCT p.relid FROM pg_catalog.pg_stat_progress_vacuum AS p),
+  -- every index of a user table: name, key columns (an index key of 0 is an
+  -- expression), kind, scans; the first never-scanned non-unique index; pages
   idx AS MATERIALIZED (
-    SELECT i.indrelid,
-           string_agg(format('%I (%s)%s', ic.relname,
-                             coalesce((SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY k.n)
-                                         FROM unnest(i.indkey::int2[]) WITH ORDINALITY AS k(att, n)
-                                         JOIN pg_catalog.pg_attribute AS a
-                                           ON a.attrelid = i.indrelid AND a.attnum = k.att),
-                                      'expression')
-                               || CASE WHEN i.indexprs IS NOT NULL AND i.indkey::int2[] @> '{0}'
-                                       THEN ', expression' ELSE '' END,
-                             CASE WHEN i.indisprimary THEN ', primary key'
-                                  WHEN i.indisunique THEN ', unique' ELSE '' END
-                               || ', ' || pg_stat_get_numscans(i.indexrelid) || ' scans'),
-                      '; ' ORDER BY ic.relname) AS list,
-           (array_agg(i.indexrelid::regclass ORDER BY ic.relname)
-              FILTER (WHERE NOT i.indisunique AND pg_stat_get_numscans(i.indexrelid) = 0))[1]
-             AS unused
-      FROM pg_catalog.pg_index AS i
-      JOIN pg_catalog.pg_class AS ic ON ic.oid = i.indexrelid
-     GROUP BY i.indrelid),
+    SELECT x.indrelid,
+           string_agg(format('%I (%s)%s, %s scans', x.relname, x.cols,
+                             CASE WHEN x.indisprimary THEN ', primary key'
+                                  WHEN x.indisunique THEN ', unique' ELSE '' END, x.scans),
+                      '; ' ORDER BY x.relname) AS list,
+           (array_agg(x.indexrelid::regclass ORDER BY x.relname)
+              FILTER (WHERE NOT x.indisunique AND x.scans = 0))[1] AS unused,
+           sum(x.relpages) AS pages
+      FROM (SELECT i.indrelid, i.indexrelid, ic.relname, ic.relpages, i.indisprimary,
+                   i.indisunique, pg_stat_get_numscans(i.indexrelid) AS scans,
+                   (SELECT string_agg(CASE WHEN k.att = 0 THEN 'expression' ELSE
+                                        (SELECT quote_ident(a.attname) FROM pg_catalog.pg_attribute AS a
+                                          WHERE a.attrelid = i.indrelid AND a.attnum = k.att) END,
+                                      ', ' ORDER BY k.n)
+                      FROM unnest(i.indkey::int2[]) WITH ORDINALITY AS k(att, n)) AS cols
+              FROM pg_catalog.pg_index AS i
+              JOIN pg_catalog.pg_class AS ic ON ic.oid = i.indexrelid
+              JOIN pg_catalog.pg_class AS tc ON tc.oid = i.indrelid AND tc.relkind IN ('r', 'm')
+              JOIN pg_catalog.pg_namespace AS tn ON tn.oid = tc.relnamespace
+                                                AND tn.nspname NOT IN ('pg_catalog', 'information_schema')
+           ) AS x
+     GROUP BY x.indrelid),
   base AS (
     SELECT c.oid AS relid, n.nspname AS schemaname, c.relname,
            CASE WHEN c.relispartition THEN
              (SELECT inh.inhparent::regclass FROM pg_catalog.pg_inherits AS inh
                WHERE inh.inhrelid = c.oid LIMIT 1) END AS partition_of,
            c.reltuples, c.relpages, c.reloptions, s.*,
+           (SELECT tt.relpages FROM pg_catalog.pg_class AS tt WHERE tt.oid = c.reltoastrelid) AS toast_pages,
            ro.opts,
            h.samples AS hs, h.taken_at AS ht, h.metrics AS hm,
            wid.w,
@@ -636,7 +653,8 @@ AS $$
         ON ws.relid = t.relid
        AND ws.dbid = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database()))
   SELECT ev.relid, ev.schemaname, ev.relname, ev.partition_of,
-         ev.reltuples::bigint, ev.live, pg_relation_size(ev.relid), pg_total_relation_size(ev.relid),
+         ev.reltuples::bigint, ev.live, ev.relpages::bigint * 8192,
+         (ev.relpages + coalesce(ev.toast_pages, 0) + coalesce(idx.pages, 0))::bigint * 8192,
          ev.rb, ev.ff,
          coalesce(ev.hs, 0), ev.ht[1] - ev.ht[ev.hs],
          (ev.hm[1][4] - ev.hm[ev.hs][4]) * ev.per_h,
@@ -736,6 +754,9 @@ CREATE FUNCTION hygiene._table_advice(
     OUT alter_sql text, OUT revert_sql text, OUT needs_rewrite boolean)
 RETURNS SETOF record
 LANGUAGE sql VOLATILE PARALLEL UNSAFE
+-- The plan over every table is costed high and JIT compiling it takes seconds;
+-- 10,000 tables' history is a few MB of tuplestore.
+SET jit = off SET work_mem = '64MB'
 AS $$
   WITH p AS MATERIALIZED (
     SELECT current_setting('pg_hygiene.advice_big_table_rows')::float8 AS big,
@@ -954,6 +975,9 @@ CREATE FUNCTION hygiene._database_advice(
     OUT needs_restart boolean)
 RETURNS SETOF record
 LANGUAGE sql VOLATILE PARALLEL UNSAFE
+-- The plan over every table is costed high and JIT compiling it takes seconds;
+-- 10,000 tables' history is a few MB of tuplestore.
+SET jit = off SET work_mem = '64MB'
 AS $$
   WITH h AS MATERIALIZED (SELECT * FROM hygiene._table_health()),
   mem AS (
