@@ -298,7 +298,7 @@ $$;
 -- Trigger advice for a big table: autovacuum should start at about 2% of
 -- rows, and never later than one index pass of autovacuum_work_mem can hold
 -- (6 bytes per dead row, at most 1 GB).  Fires when the current trigger is
--- more than twice that target; tables of ten times big_rows get
+-- more than twice the recommended one (so applying it silences the rule); tables of ten times big_rows get
 -- scale_factor = 0 and a fixed threshold (stable as they grow).
 CREATE FUNCTION hygiene.vacuum_trigger_for(
     reltuples double precision,
@@ -330,7 +330,7 @@ AS $$
                 ELSE threshold::bigint
            END AS nth
       FROM t)
-  SELECT reltuples >= big_rows AND before > 2 * target,
+  SELECT reltuples >= big_rows AND before > 2 * (nth + nsf * reltuples),
          before::bigint,
          (nth + nsf * reltuples)::bigint,
          nth, nsf,
@@ -341,7 +341,8 @@ AS $$
 $$;
 
 -- Scale factor so that a threshold + scale * rows trigger lands near 2% of
--- rows on a big table; used for the insert and analyze triggers.
+-- rows on a big table; used for the insert and analyze triggers.  Fires when
+-- the current trigger is more than twice the recommended one, or off (-1).
 CREATE FUNCTION hygiene.scale_trigger_for(
     reltuples double precision,
     threshold double precision,
@@ -356,7 +357,8 @@ RETURNS SETOF record
 LANGUAGE sql IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE ROWS 1
 AS $$
   SELECT reltuples >= big_rows
-           AND (threshold < 0 OR threshold + scale_factor * reltuples > 2 * 0.02 * reltuples),
+           AND (threshold < 0
+                OR threshold + scale_factor * reltuples > 2 * (threshold + 0.02 * reltuples)),
          CASE WHEN threshold < 0 THEN NULL ELSE (threshold + scale_factor * reltuples)::bigint END,
          (greatest(threshold, 0) + 0.02 * reltuples)::bigint,
          0.02::double precision
@@ -816,7 +818,7 @@ AS $$
       FROM h, p,
            LATERAL hygiene.vacuum_trigger_for(h.reltuples, h.vacuum_threshold,
                                               h.vacuum_scale_factor, p.mem, p.big) AS v
-     WHERE v.fires
+     WHERE v.fires AND coalesce(h.insert_share, 0) < 0.99   -- dead rows come from updates and deletes
     UNION ALL
     -- vacuum_trigger_early
     SELECT h.relid, h.schemaname, h.relname, 'vacuum_trigger_early', 'info',
