@@ -509,7 +509,7 @@ CREATE FUNCTION hygiene._table_health(
     OUT noop_rows bigint, OUT noop_share double precision,
     OUT noop_suppressed bigint,
     OUT insert_share double precision, OUT update_share double precision,
-    OUT max_horizon_s double precision,
+    OUT max_horizon_s double precision, OUT peak_updates_per_s double precision,
     OUT expected_bytes bigint, OUT bloat_ratio double precision,
     OUT indexes text, OUT unused_index regclass, OUT unused_index_def text,
     OUT reloptions text[])
@@ -578,13 +578,14 @@ AS $$
              (SELECT inh.inhparent::regclass FROM pg_catalog.pg_inherits AS inh
                WHERE inh.inhrelid = c.oid LIMIT 1) END AS partition_of,
            c.reltuples, c.relpages, c.reloptions, s.*,
-           (SELECT tt.relpages FROM pg_catalog.pg_class AS tt WHERE tt.oid = c.reltoastrelid) AS toast_pages,
+           tt.relpages AS toast_pages,
            ro.opts,
            h.samples AS hs, h.taken_at AS ht, h.metrics AS hm,
            wid.w,
            c.relfrozenxid, c.relminmxid
       FROM pg_catalog.pg_class AS c
       JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace
+      LEFT JOIN pg_catalog.pg_class AS tt ON tt.oid = c.reltoastrelid
       JOIN LATERAL (
         SELECT pg_stat_get_live_tuples(c.oid) AS live,
                pg_stat_get_dead_tuples(c.oid) AS dead,
@@ -645,6 +646,10 @@ AS $$
            CASE WHEN t.hs >= 2 THEN t.hm[1][7] - t.hm[t.hs][7] END AS w_del,
            CASE WHEN t.hs >= 2 THEN t.hm[1][5] - t.hm[t.hs][5] END AS w_upd,
            CASE WHEN t.hs >= 2 THEN t.hm[1][6] - t.hm[t.hs][6] END AS w_hot,
+           -- the busiest interval between two consecutive samples
+           (SELECT max((t.hm[j][5] - t.hm[j + 1][5])
+                       / greatest(extract(epoch FROM t.ht[j] - t.ht[j + 1]), 0.001))
+              FROM generate_series(1, t.hs - 1) AS j) AS peak_upd,
            -- samples, newest first, in a row with dead rows above the trigger
            coalesce((SELECT min(j) - 1 FROM generate_subscripts(t.hm, 1) AS j
                       WHERE t.hm[j][1] <= t.vtrig), t.hs)::integer AS streak,
@@ -702,7 +707,7 @@ AS $$
                   ev.ins::float8 / nullif(ev.ins + ev.upd + ev.del, 0)),
          coalesce(ev.w_upd::float8 / nullif(ev.w_ins + ev.w_upd + ev.w_del, 0),
                   ev.upd::float8 / nullif(ev.ins + ev.upd + ev.del, 0)),
-         (SELECT max_s FROM horizon),
+         (SELECT max_s FROM horizon), ev.peak_upd,
          -- bloat estimate: pages the live and the not yet vacuumed dead rows need
          CASE WHEN ev.w IS NOT NULL AND ev.rt > 0 THEN
            (ceil((ev.rt + ev.dead) * ev.rb / (8168.0 * ev.ff / 100)) * 8192)::bigint END,
@@ -901,7 +906,10 @@ AS $$
            hygiene._reloptions_revert(h.qn, h.reloptions, '{fillfactor}'), true
       FROM h, p,
            LATERAL hygiene.fillfactor_for(h.row_bytes, greatest(h.table_bytes / 8192, 1),
-                                          h.updates_hot_eligible / greatest(h.span_s, 1),
+                                          -- HOT-eligible share of the busiest interval's updates
+                                          greatest(h.updates_hot_eligible / greatest(h.span_s, 1),
+                                                   coalesce(h.peak_updates_per_s, 0) * h.updates_hot_eligible
+                                                     / greatest(h.hook_rows_updated, 1)),
                                           coalesce(h.max_horizon_s, 0), h.fillfactor) AS f
      WHERE h.hot_eligible_failed IS NOT NULL
        AND h.updates_hot_eligible >= p.min_upd
