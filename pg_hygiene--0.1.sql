@@ -769,6 +769,7 @@ AS $$
     SELECT current_setting('pg_hygiene.advice_big_table_rows')::float8 AS big,
            current_setting('pg_hygiene.advice_min_updates')::bigint AS min_upd,
            pg_size_bytes(current_setting('pg_hygiene.advice_min_table_size'))::float8 AS min_size,
+           current_setting('autovacuum_multixact_freeze_max_age')::bigint AS mfma,
            CASE WHEN current_setting('autovacuum_work_mem') = '-1'
                 THEN pg_size_bytes(current_setting('maintenance_work_mem'))
                 ELSE pg_size_bytes(current_setting('autovacuum_work_mem')) END::float8 AS mem),
@@ -777,7 +778,7 @@ AS $$
            extract(epoch FROM t.history_span) AS span_s
       FROM hygiene._table_health() AS t),
   r AS (
-    -- wraparound_near
+    -- wraparound_near (transaction ids, then multixact ids)
     SELECT h.relid, h.schemaname, h.relname, 'wraparound_near' AS rule,
            hygiene.wraparound_severity(h.xid_age, h.freeze_max_age) AS severity,
            format('age(relfrozenxid) is %s, %s times autovacuum_freeze_max_age (%s): forced '
@@ -788,6 +789,16 @@ AS $$
            format('VACUUM (FREEZE, VERBOSE) %s;', h.qn) AS alter_sql,
            NULL::text AS revert_sql, false AS needs_rewrite
       FROM h WHERE hygiene.wraparound_severity(h.xid_age, h.freeze_max_age) IS NOT NULL
+    UNION ALL
+    SELECT h.relid, h.schemaname, h.relname, 'wraparound_near',
+           hygiene.wraparound_severity(h.mxid_age, p.mfma),
+           format('mxid_age(relminmxid) is %s, %s times autovacuum_multixact_freeze_max_age (%s): '
+                  'forced vacuum has not caught up', h.mxid_age,
+                  round(h.mxid_age::numeric / p.mfma, 1), p.mfma),
+           format('VACUUM (FREEZE, VERBOSE) %s;', h.qn), NULL, false
+      FROM h, p
+     WHERE hygiene.wraparound_severity(h.mxid_age, p.mfma) IS NOT NULL
+       AND hygiene.wraparound_severity(h.xid_age, h.freeze_max_age) IS NULL
     UNION ALL
     -- xmin_pinned
     SELECT h.relid, h.schemaname, h.relname, 'xmin_pinned', 'warning',

@@ -47,6 +47,13 @@ SELECT pg_stat_reset_single_table_counters('advh.t'::regclass);
 SELECT pg_stat_force_next_flush();
 SELECT history_samples FROM hygiene.table_health WHERE relid = 'advh.t'::regclass;
 
+-- Partitions are tables of their own: one row each, with their parent.
+CREATE TABLE advh.p (id int, v int) PARTITION BY RANGE (id);
+CREATE TABLE advh.p1 PARTITION OF advh.p FOR VALUES FROM (0) TO (100);
+CREATE TABLE advh.p2 PARTITION OF advh.p FOR VALUES FROM (100) TO (200);
+SELECT relname, partition_of FROM hygiene.table_health
+WHERE schemaname = 'advh' AND relname LIKE 'p%' ORDER BY relname COLLATE "C";
+
 -- Bad input to the recorder is refused.
 SELECT hygiene._advice_record('{1}', '{{1,2}}', '{t}');
 SELECT hygiene._advice_record('{1}', '{{1}}', '{}');
@@ -88,6 +95,7 @@ SELECT fires FROM hygiene.vacuum_losing_race(2, true, false, 200);
 SELECT fires FROM hygiene.vacuum_losing_race(5, false, false, 200);
 SELECT fires FROM hygiene.vacuum_losing_race(5, true, true, 200);
 -- wraparound_severity
+-- (the multixact side uses the same thresholds against autovacuum_multixact_freeze_max_age)
 SELECT x, hygiene.wraparound_severity(x, 200000000)
 FROM unnest('{150000000,399999999,400000000,1200000000}'::bigint[]) AS x;
 
