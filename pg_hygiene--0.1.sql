@@ -229,7 +229,7 @@ REVOKE ALL ON FUNCTION hygiene._advice_sample(boolean) FROM PUBLIC;
 -- Take a sample now (for cron jobs that want a steady rhythm).
 CREATE FUNCTION hygiene.take_sample()
 RETURNS bigint
-LANGUAGE sql VOLATILE PARALLEL UNSAFE
+LANGUAGE sql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
 AS $$ SELECT hygiene._advice_sample(true) $$;
 REVOKE ALL ON FUNCTION hygiene.take_sample() FROM PUBLIC;
 COMMENT ON FUNCTION hygiene.take_sample() IS
@@ -238,7 +238,7 @@ COMMENT ON FUNCTION hygiene.take_sample() IS
 -- Sample if due; every advice view calls this first.
 CREATE FUNCTION hygiene._advice_maybe_sample()
 RETURNS bigint
-LANGUAGE sql VOLATILE PARALLEL UNSAFE
+LANGUAGE sql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
 SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$ SELECT hygiene._advice_sample(false) $$;
 
@@ -415,7 +415,8 @@ CREATE FUNCTION hygiene._xmin_holders(
     OUT xid_age integer,
     OUT fix_sql text)
 RETURNS SETOF record
-LANGUAGE sql STABLE PARALLEL SAFE
+-- RESTRICTED: pg_stat_activity can only be read in the leader.
+LANGUAGE sql STABLE CALLED ON NULL INPUT PARALLEL RESTRICTED
 AS $$
   SELECT * FROM (
     SELECT 'backend', a.pid, a.usename::text,
@@ -470,7 +471,7 @@ GRANT SELECT ON hygiene.xmin_holders TO pg_read_all_stats;
 -- readable by ordinary roles; a width reveals no values.
 CREATE FUNCTION hygiene._row_widths(OUT starelid oid, OUT w bigint)
 RETURNS SETOF record
-LANGUAGE sql STABLE PARALLEL SAFE
+LANGUAGE sql STABLE STRICT PARALLEL SAFE
 SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
   SELECT s.starelid, sum(s.stawidth)::bigint
@@ -514,7 +515,7 @@ CREATE FUNCTION hygiene._table_health(
     OUT indexes text, OUT unused_index regclass, OUT unused_index_def text,
     OUT reloptions text[])
 RETURNS SETOF record
-LANGUAGE sql VOLATILE PARALLEL UNSAFE
+LANGUAGE sql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
 -- The plan over every table is costed high and JIT compiling it takes seconds;
 -- 10,000 tables' history is a few MB of tuplestore.
 SET jit = off SET work_mem = '64MB'
@@ -739,7 +740,7 @@ $$;
 -- ALTER TABLE statements that put the named reloptions back as they are now.
 CREATE FUNCTION hygiene._reloptions_revert(qualified text, reloptions text[], names text[])
 RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
+LANGUAGE sql IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE
 AS $$
   WITH o AS (
     SELECT n, (SELECT substr(r, length(n) + 2) FROM unnest(reloptions) AS r
@@ -760,7 +761,7 @@ CREATE FUNCTION hygiene._table_advice(
     OUT rule text, OUT severity text, OUT reason text,
     OUT alter_sql text, OUT revert_sql text, OUT needs_rewrite boolean)
 RETURNS SETOF record
-LANGUAGE sql VOLATILE PARALLEL UNSAFE
+LANGUAGE sql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
 -- The plan over every table is costed high and JIT compiling it takes seconds;
 -- 10,000 tables' history is a few MB of tuplestore.
 SET jit = off SET work_mem = '64MB'
@@ -995,7 +996,7 @@ CREATE FUNCTION hygiene._database_advice(
     OUT recommended_value text, OUT reason text, OUT alter_sql text, OUT revert_sql text,
     OUT needs_restart boolean)
 RETURNS SETOF record
-LANGUAGE sql VOLATILE PARALLEL UNSAFE
+LANGUAGE sql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
 -- The plan over every table is costed high and JIT compiling it takes seconds;
 -- 10,000 tables' history is a few MB of tuplestore.
 SET jit = off SET work_mem = '64MB'
