@@ -1,7 +1,8 @@
-# vacuum_losing_race end to end: autovacuum runs on two tables but is throttled so hard
-# (per-table cost limit 1) that their dead rows stay above the trigger sample after
-# sample; table_advice recommends a higher cost limit for each, database_advice the
-# instance-wide one.
+# Rules that need autovacuum to act, end to end.  vacuum_losing_race: autovacuum runs on
+# two tables but is throttled so hard (per-table cost limit 1) that their dead rows stay
+# above the trigger sample after sample; table_advice recommends a higher cost limit for
+# each, database_advice the instance-wide one.  vacuum_trigger_early: a tiny trigger makes
+# autovacuum run several times within the sample window.
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -61,6 +62,33 @@ $node->safe_psql('postgres', 'ALTER TABLE r2 SET (autovacuum_enabled = off)');
 is($node->safe_psql('postgres',
 		"SELECT count(*) FROM hygiene.table_advice WHERE rule = 'vacuum_losing_race' AND relname = 'r2'"),
 	'0', 'no race advice where autovacuum is off');
+
+# vacuum_trigger_early: a trigger of a few rows makes autovacuum run again and again.
+$node->safe_psql('postgres', qq{
+CREATE TABLE early (id int PRIMARY KEY, v int)
+  WITH (autovacuum_vacuum_threshold = 5, autovacuum_vacuum_scale_factor = 0,
+        autovacuum_analyze_threshold = 1000000000);
+INSERT INTO early SELECT g, 0 FROM generate_series(1, 1000) g;
+});
+$node->safe_psql('postgres', 'VACUUM ANALYZE early');
+$node->safe_psql('postgres', "SELECT count(*) FROM hygiene.table_health WHERE relname = 'early'");
+my $c0 = $node->safe_psql('postgres', "SELECT autovacuum_count FROM pg_stat_user_tables WHERE relname = 'early'");
+for my $i (1 .. 60)
+{
+	$node->safe_psql('postgres', "UPDATE early SET v = v + 1 WHERE id <= 20");
+	last if $node->safe_psql('postgres',
+		"SELECT autovacuum_count >= $c0 + 2 FROM pg_stat_user_tables WHERE relname = 'early'") eq 't';
+	sleep 1;
+}
+my $early = "SET pg_hygiene.advice_min_table_size = 0;
+	SELECT rule || ' ' || alter_sql FROM hygiene.table_advice WHERE relname = 'early' AND rule LIKE 'vacuum_trigger_%'";
+like($node->safe_psql('postgres', $early),
+	qr/^vacuum_trigger_early ALTER TABLE public.early SET \(autovacuum_vacuum_threshold = \d+\);$/,
+	'frequent autovacuum runs on a small trigger: raise the threshold');
+# Its neighbour: the same table under the default 8MB floor is too small to matter.
+is($node->safe_psql('postgres',
+		"SELECT count(*) FROM hygiene.table_advice WHERE relname = 'early' AND rule = 'vacuum_trigger_early'"),
+	'0', 'not for a table below pg_hygiene.advice_min_table_size');
 
 $node->stop('immediate');
 done_testing();
