@@ -34,6 +34,7 @@
 #include "pg_hygiene.h"
 #include "table_stats.h"
 #include "ddl_guard.h"
+#include "advice.h"
 
 PG_MODULE_MAGIC;
 
@@ -193,6 +194,7 @@ _PG_init(void)
 	 */
 	table_stats_init();
 	ddl_guard_init();
+	advice_init();
 
 	MarkGUCPrefixReserved("pg_hygiene");
 

@@ -1,0 +1,102 @@
+-- The rolling history behind rates and streaks, the database-wide advice and
+-- the pure decision functions.
+\set VERBOSITY terse
+SET pg_hygiene.advice_sample_interval = 0;
+SET pg_hygiene.advice_big_table_rows = 5000;
+CREATE SCHEMA advh;
+CREATE TABLE advh.t (id int PRIMARY KEY, v int) WITH (autovacuum_enabled = off);
+INSERT INTO advh.t SELECT g, 0 FROM generate_series(1, 3000) g;
+SELECT pg_stat_force_next_flush();
+ANALYZE advh.t;
+SELECT pg_stat_force_next_flush();
+
+-- Each query takes a sample (interval 0); the ring keeps at most
+-- pg_hygiene.advice_history_samples of them.
+SELECT hygiene.take_sample() > 0 AS sampled;
+SELECT history_samples >= 1 AS has_history FROM hygiene.table_health WHERE relid = 'advh.t'::regclass;
+DELETE FROM advh.t WHERE id <= 1000;
+SELECT pg_stat_force_next_flush();
+SELECT history_samples >= 2 AS two_samples, n_dead_tup, vacuum_trigger_rows, above_trigger_samples
+FROM hygiene.table_health WHERE relid = 'advh.t'::regclass;
+SELECT above_trigger_samples FROM hygiene.table_health WHERE relid = 'advh.t'::regclass;
+SELECT deletes_per_hour > 0 AS delete_rate, inserts_per_hour = 0 AS no_inserts_in_window
+FROM hygiene.table_health WHERE relid = 'advh.t'::regclass;
+SELECT samples_per_table, sample_interval_s, dropped_samples, last_sample IS NOT NULL AS sampled
+FROM hygiene.advice_history;
+SELECT max(history_samples) <= (SELECT samples_per_table FROM hygiene.advice_history) AS bounded
+FROM hygiene.table_health, generate_series(1, 8);
+
+-- A longer interval: querying does not sample again.
+SET pg_hygiene.advice_sample_interval = '1h';
+SELECT hygiene._advice_sample(false) IS NULL AS not_due;
+SET pg_hygiene.advice_sample_interval = 0;
+
+-- A dropped table leaves the history at the next sample.
+CREATE TABLE advh.gone (id int);
+INSERT INTO advh.gone VALUES (1);
+SELECT pg_stat_force_next_flush();
+SELECT hygiene.take_sample() > 0 AS sampled;
+SELECT count(*) AS gone_tracked FROM hygiene._advice_history() WHERE relid = 'advh.gone'::regclass;
+CREATE TEMP TABLE gone_oid AS SELECT 'advh.gone'::regclass::oid AS oid;
+DROP TABLE advh.gone;
+SELECT hygiene.take_sample() > 0 AS sampled;
+SELECT count(*) AS gone_tracked FROM hygiene._advice_history() WHERE relid = (SELECT oid FROM gone_oid);
+
+-- A statistics reset restarts the table's ring (no rate spans a reset).
+SELECT pg_stat_reset_single_table_counters('advh.t'::regclass);
+SELECT pg_stat_force_next_flush();
+SELECT history_samples FROM hygiene.table_health WHERE relid = 'advh.t'::regclass;
+
+-- Partitions are tables of their own: one row each, with their parent.
+CREATE TABLE advh.p (id int, v int) PARTITION BY RANGE (id);
+CREATE TABLE advh.p1 PARTITION OF advh.p FOR VALUES FROM (0) TO (100);
+CREATE TABLE advh.p2 PARTITION OF advh.p FOR VALUES FROM (100) TO (200);
+SELECT relname, partition_of FROM hygiene.table_health
+WHERE schemaname = 'advh' AND relname LIKE 'p%' ORDER BY relname COLLATE "C";
+
+-- Bad input to the recorder is refused.
+SELECT hygiene._advice_record('{1}', '{{1,2}}', '{t}');
+SELECT hygiene._advice_record('{1}', '{{1}}', '{}');
+
+-- ---- database_advice: one index pass of autovacuum_work_mem ----
+-- autovacuum_work_mem is -1 here, so maintenance_work_mem counts.
+CREATE TABLE advh.late (id int PRIMARY KEY) WITH (autovacuum_enabled = off, autovacuum_vacuum_threshold = 2000000);
+SET maintenance_work_mem = '1MB';
+SELECT rule, severity, setting, current_value, recommended_value, alter_sql, needs_restart
+FROM hygiene.database_advice;
+SELECT reason FROM hygiene.database_advice WHERE rule = 'autovacuum_work_mem';
+RESET maintenance_work_mem;
+SELECT count(*) AS db_rules_with_64mb FROM hygiene.database_advice;
+
+-- ---- pure decision functions ----
+-- fillfactor_for: the measured case of design.md section 4 (50k rows of ~240
+-- bytes, 2000 updates/s, horizon 2 s: 100% HOT at 80) and its neighbours.
+SELECT * FROM hygiene.fillfactor_for(244, 1667, 2000, 2, 100);
+SELECT fillfactor FROM hygiene.fillfactor_for(244, 1667, 200, 0, 100);   -- short transactions: little reserve
+SELECT fillfactor FROM hygiene.fillfactor_for(244, 1667, 20000, 10, 100); -- never below 50
+SELECT fillfactor, driven_by FROM hygiene.fillfactor_for(100, 1000, 10, 1, 90); -- sizing says 95: one step
+-- vacuum_trigger_for: 2% of rows, or one index pass of autovacuum_work_mem.
+SELECT * FROM hygiene.vacuum_trigger_for(1e7, 50, 0.2, 64 * 1048576, 1e6);
+SELECT * FROM hygiene.vacuum_trigger_for(1e9, 50, 0.2, 64 * 1048576, 1e6);
+SELECT * FROM hygiene.vacuum_trigger_for(5e6, 50, 0.2, 64 * 1048576, 1e6);
+SELECT fires FROM hygiene.vacuum_trigger_for(5e6, 50, 0.02, 64 * 1048576, 1e6); -- already tuned
+SELECT fires FROM hygiene.vacuum_trigger_for(5e5, 50, 0.2, 64 * 1048576, 1e6);  -- not big
+-- scale_trigger_for (insert and analyze triggers)
+SELECT * FROM hygiene.scale_trigger_for(1e7, 1000, 0.2, 1e6);
+SELECT * FROM hygiene.scale_trigger_for(1e7, -1, 0.2, 1e6);
+SELECT fires FROM hygiene.scale_trigger_for(1e7, 1000, 0.02, 1e6);
+-- trigger_too_early: more than 12 runs an hour on a table that costs
+SELECT * FROM hygiene.trigger_too_early(60, 120000, 1e9, 8388608);
+SELECT fires FROM hygiene.trigger_too_early(10, 120000, 1e9, 8388608);
+SELECT fires FROM hygiene.trigger_too_early(60, 120000, 1e5, 8388608);
+-- vacuum_losing_race: 3 samples above trigger although vacuum ran, nothing pinning
+SELECT * FROM hygiene.vacuum_losing_race(3, true, false, 200);
+SELECT fires FROM hygiene.vacuum_losing_race(2, true, false, 200);
+SELECT fires FROM hygiene.vacuum_losing_race(5, false, false, 200);
+SELECT fires FROM hygiene.vacuum_losing_race(5, true, true, 200);
+-- wraparound_severity
+-- (the multixact side uses the same thresholds against autovacuum_multixact_freeze_max_age)
+SELECT x, hygiene.wraparound_severity(x, 200000000)
+FROM unnest('{150000000,399999999,400000000,1200000000}'::bigint[]) AS x;
+
+DROP SCHEMA advh CASCADE;

@@ -1,0 +1,24 @@
+/*-------------------------------------------------------------------------
+ *
+ * advice.h
+ *		Rolling per-table history of statistics samples for the advice
+ *		views (hygiene.table_health, hygiene.table_advice).
+ *
+ * The C side only stores and returns samples; what a sample contains (the
+ * metric vector) and every rule are defined in SQL, in the advice section of
+ * pg_hygiene--0.1.sql.
+ *
+ * IDENTIFICATION
+ *	  src/advice.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef HYGIENE_ADVICE_H
+#define HYGIENE_ADVICE_H
+
+/* Largest metric vector one sample may carry. */
+#define ADVICE_MAX_METRICS 16
+
+extern void advice_init(void);
+
+#endif							/* HYGIENE_ADVICE_H */
