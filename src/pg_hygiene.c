@@ -33,6 +33,7 @@
 
 #include "pg_hygiene.h"
 #include "table_stats.h"
+#include "noop_update.h"
 
 PG_MODULE_MAGIC;
 
@@ -191,6 +192,7 @@ _PG_init(void)
 	 * installed later runs earlier (it wraps the ones before it).
 	 */
 	table_stats_init();
+	noop_update_init();
 
 	MarkGUCPrefixReserved("pg_hygiene");
 
