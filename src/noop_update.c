@@ -115,6 +115,12 @@ static const struct config_enum_entry noop_mode_options[] = {
 static const char *const noop_mode_names[] = {"off", "observe", "lock", "auto"};
 
 #define NOOP_ELIGIBLE (-1)
+
+/*
+ * Most TIDs remembered per statement where rows can repeat (joins, MERGE,
+ * ON CONFLICT); beyond it rows are written as on stock (about 50 MB).
+ */
+#define NOOP_SEEN_MAX 1000000
 #define NOOP_REL_MAGIC 0x4e4f4f50	/* "NOOP" */
 
 struct NoopModify;
@@ -567,18 +573,29 @@ noop_seen(NoopModify *nm, Oid relid, ItemPointer tid, bool enter, bool *found)
 	return hash_search(nm->seen, &key, enter ? HASH_ENTER : HASH_FIND, found);
 }
 
-/* Remember what we did with a TID, when rows can come back. */
+/*
+ * Remember a TID we skipped, when rows can come back.  Rows passed on need no
+ * entry: if the executor updated them, a second visit finds them touched by
+ * our own transaction and takes the locking path, whose TM_SelfModified
+ * sends the row back to the executor.
+ */
 static void
 noop_remember(NoopModify *nm, NoopRel *nr, ItemPointer tid, bool skipped)
 {
 	bool		found;
 	NoopSeenEntry *e;
 
-	if (nm->seen == NULL)
+	if (nm->seen == NULL || !skipped)
 		return;
 	e = noop_seen(nm, nr->relid, tid, true, &found);
-	if (!found)
-		e->skipped = skipped;
+	e->skipped = true;
+}
+
+/* Is the set of skipped TIDs full (then stop suppressing in this statement)? */
+static bool
+noop_seen_full(NoopModify *nm)
+{
+	return nm->seen != NULL && hash_get_num_entries(nm->seen) >= NOOP_SEEN_MAX;
 }
 
 /*
@@ -726,9 +743,7 @@ noop_consider_row(NoopModify *nm, TupleTableSlot *planslot)
 		bool		found;
 		NoopSeenEntry *e = noop_seen(nm, nr->relid, &tid, false, &found);
 
-		if (e && !e->skipped)
-			return false;		/* stock handles the repeat */
-		if (e && e->skipped)
+		if (e != NULL)
 		{
 			MergeActionState *as;
 			bool		fetched;
@@ -788,6 +803,8 @@ noop_consider_row(NoopModify *nm, TupleTableSlot *planslot)
 			nr->delta.ineligible[nr->ineligible]++;
 		else if (nr->mode == NOOP_OBSERVE)
 			;
+		else if (noop_seen_full(nm))
+			nr->delta.ineligible[INELIGIBLE_OTHER]++;
 		else if (nr->mode == NOOP_AUTO && nm->auto_ok &&
 				 !noop_touched_by_us(nr->oldslot))
 			skip = true;
@@ -827,6 +844,10 @@ noop_exec_subplan(PlanState *node)
 			return slot;
 		if (!noop_consider_row(nm, slot))
 			return slot;
+
+		/* EXPLAIN ANALYZE: the scan did produce the row we consumed */
+		if (node->instrument)
+			node->instrument->tuplecount += 1;
 		CHECK_FOR_INTERRUPTS();
 	}
 }
@@ -901,8 +922,10 @@ hygiene_noop_update_trigger(PG_FUNCTION_ARGS)
 		return PointerGetDatum(td->tg_newtuple);
 	}
 	if (nr->mode == NOOP_OBSERVE)
+		return PointerGetDatum(td->tg_newtuple);
+	if (noop_seen_full(nm))
 	{
-		noop_remember(nm, nr, &td->tg_trigslot->tts_tid, false);
+		nr->delta.ineligible[INELIGIBLE_OTHER]++;
 		return PointerGetDatum(td->tg_newtuple);
 	}
 
