@@ -49,12 +49,14 @@ CONF
 as_server_user "pg_ctl -D '$DIR/data' -l '$DIR/log' -w start >/dev/null"
 
 psqlc() { as_server_user "PGOPTIONS='-c client_min_messages=warning' psql -X -q -A -t -h '$DIR' -p $PORT -d postgres -v ON_ERROR_STOP=1 -c \"$1\""; }
-median() { sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else printf "%.2f\n", (a[NR/2]+a[NR/2+1])/2}'; }
+median() { sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else printf "%.4g\n", (a[NR/2]+a[NR/2+1])/2}'; }
 
 psqlc "CREATE EXTENSION pg_hygiene; CREATE EXTENSION pgstattuple;"
 psqlc "CREATE TABLE tmpl AS SELECT g AS id, g AS a, g % 1000 AS b, repeat('x', 60) AS filler FROM generate_series(1, $ROWS) g;"
 
 VARIANTS="stock trigger lock auto"
+PARTS=${PARTS:-"1 1b 3 4"}
+want() { case " $PARTS " in *" $1 "*) return 0;; *) return 1;; esac; }
 mode_of() { case $1 in stock|trigger) echo off;; *) echo "$1";; esac; }
 
 # Fresh copy of the same data for one variant.
@@ -81,6 +83,7 @@ SQL
 }
 
 declare -A WAL_CKPT WAL_STEADY DEAD IDXGROW TPS90
+if want 1; then
 echo "==> 1-2: $ROWS-row no-op UPDATE, $ROUNDS rounds, variants alternate"
 for r in $(seq 1 "$ROUNDS"); do
 	# rotate the order every round
@@ -110,6 +113,9 @@ for v in $VARIANTS; do
 	echo "   rounds: ckpt [${WAL_CKPT[$v]}] steady [${WAL_STEADY[$v]}] dead [${DEAD[$v]}] idx [${IDXGROW[$v]}]"
 done
 
+fi
+
+if want 1b; then
 echo "==> 1b: $ROWS-row UPDATE that changes every row (a = a + 1), WAL B/row, $ROUNDS rounds"
 # Pages are written once after the checkpoint (SELECT ... FOR UPDATE) so that the
 # figure is the steady-state one, without full-page images.
@@ -129,6 +135,9 @@ for v in $VARIANTS; do
 	printf '%-8s %10s B/row   [%s]\n' "$v" "$(echo ${WAL_REAL[$v]} | tr ' ' '\n' | median)" "${WAL_REAL[$v]}"
 done
 
+fi
+
+if want 3; then
 echo "==> 3: pgbench, UPDATE by primary key, 90% no-ops, $CLIENTS clients, ${SECS}s x $ROUNDS rounds"
 for v in $VARIANTS; do
 	make_table "$v"
@@ -148,11 +157,17 @@ for r in $(seq 1 "$ROUNDS"); do
 		TPS90[$v]+="$tps "
 	done
 done
-printf '%-8s %10s   %s\n' variant "TPS" "rounds"
+printf '%-8s %10s %16s   %s\n' variant "TPS" "ratio to stock" "rounds"
 for v in $VARIANTS; do
-	printf '%-8s %10s   [%s]\n' "$v" "$(echo ${TPS90[$v]} | tr ' ' '\n' | median)" "${TPS90[$v]}"
+	ratio=$(paste <(echo ${TPS90[$v]} | tr ' ' '\n') <(echo ${TPS90[stock]} | tr ' ' '\n') |
+		awk '{printf "%.3f\n", $1/$2}' | median)
+	printf '%-8s %10s %16s   [%s]\n' "$v" "$(echo ${TPS90[$v]} | tr ' ' '\n' | median)" "$ratio" "${TPS90[$v]}"
 done
+echo "(ratio: median over rounds of the variant's TPS / stock's TPS in the same round)"
 
+fi
+
+if want 4; then
 TPCB_ROUNDS=${TPCB_ROUNDS:-6}
 echo "==> 4: pgbench TPC-B-like (scale 10, no no-ops), off vs lock, $CLIENTS clients, ${SECS}s x $TPCB_ROUNDS rounds"
 as_server_user "pgbench -i -q -s 10 -h '$DIR' -p $PORT postgres >/dev/null 2>&1"
@@ -185,4 +200,5 @@ paste <(echo ${TPCB_TPS[lock]} | tr ' ' '\n') <(echo ${TPCB_TPS[off]} | tr ' ' '
 	awk '{printf "%.3f\n", $1/$2}' | median | sed 's/^/TPC-B TPS ratio lock\/off (median of per-round ratios): /'
 paste <(echo ${TPCB_WAL[lock]} | tr ' ' '\n') <(echo ${TPCB_WAL[off]} | tr ' ' '\n') |
 	awk '{printf "%.4f\n", $1/$2}' | median | sed 's/^/TPC-B WAL per tx ratio lock\/off (median of per-round ratios): /'
+fi
 echo "machine: $(nproc) cores, $(uname -r), $(date -u '+%Y-%m-%d %H:%M UTC') (shared with other work)"

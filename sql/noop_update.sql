@@ -138,6 +138,22 @@ UPDATE nu_after SET a = 1;
 \echo rows :ROW_COUNT
 SELECT ctid = :'ta' AS kept FROM nu_after;
 
+-- Eligibility: foreign tables are counted, never suppressed (here through postgres_fdw
+-- on a loopback connection; the remote side is an ordinary table)
+CREATE EXTENSION postgres_fdw;
+CREATE TABLE nu_ft_base (id int PRIMARY KEY, a int);
+INSERT INTO nu_ft_base VALUES (1, 1), (2, 2);
+DO $$ BEGIN
+  EXECUTE format('CREATE SERVER nu_loop FOREIGN DATA WRAPPER postgres_fdw OPTIONS (dbname %L, port %L)',
+                 current_database(), current_setting('port'));
+END $$;
+CREATE USER MAPPING FOR CURRENT_USER SERVER nu_loop;
+CREATE FOREIGN TABLE nu_ft (id int, a int) SERVER nu_loop OPTIONS (table_name 'nu_ft_base');
+-- random() keeps the UPDATE local, so rows pass through the executor here
+UPDATE nu_ft SET a = a + 0 WHERE random() >= 0;
+\echo rows :ROW_COUNT
+SELECT id, a FROM nu_ft ORDER BY id;
+
 -- Statement-level triggers still fire
 CREATE FUNCTION nu_stmt_fn() RETURNS trigger LANGUAGE plpgsql AS
 $$ BEGIN RAISE NOTICE 'statement trigger fired'; RETURN NULL; END $$;
@@ -290,4 +306,9 @@ UPDATE nu SET a = a + 1 WHERE id = 1;
 DROP TRIGGER nu_bad ON nu;
 
 DROP TABLE nu, nu_toast, nu_after, nu_before, nu_gen, nu_part, nu_upsert, nu_merge, nu_src;
+DROP FOREIGN TABLE nu_ft;
+DROP USER MAPPING FOR CURRENT_USER SERVER nu_loop;
+DROP SERVER nu_loop;
+DROP TABLE nu_ft_base;
+DROP EXTENSION postgres_fdw;
 DROP FUNCTION nu_unchanged, nu_resnap, nu_after_fn, nu_stmt_fn, nu_before_fn;
