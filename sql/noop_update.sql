@@ -219,6 +219,17 @@ UPDATE nu_part SET k = 5 WHERE id = 2;
 SELECT n.id, n.tableoid::regclass AS part, n.ctid = o.tid AND n.tableoid::regclass = o.part AS kept
 FROM nu_part n JOIN before_p o USING (id) ORDER BY id;
 
+-- An override on a partitioned table applies to its partitions; a partition's own wins
+SELECT hygiene.set_noop_updates('nu_part', 'off');
+SELECT hygiene.set_noop_updates('nu_part2', 'lock');
+TRUNCATE before_p; INSERT INTO before_p SELECT id, tableoid::regclass, ctid FROM nu_part;
+UPDATE nu_part SET a = a + 0;
+\echo rows :ROW_COUNT
+SELECT n.id, n.tableoid::regclass AS part, n.ctid = o.tid AS kept
+FROM nu_part n JOIN before_p o USING (id) ORDER BY id;
+SELECT hygiene.set_noop_updates('nu_part', NULL);
+SELECT hygiene.set_noop_updates('nu_part2', NULL);
+
 -- INSERT ... ON CONFLICT DO UPDATE without RETURNING: suppressed
 CREATE TABLE nu_upsert (id int PRIMARY KEY, a int);
 INSERT INTO nu_upsert VALUES (1, 1), (2, 2);

@@ -79,6 +79,8 @@
 #include "optimizer/clauses.h"
 #include "optimizer/optimizer.h"
 #include "parser/parse_func.h"
+#include "partitioning/partdesc.h"
+#include "catalog/partition.h"
 #include "storage/bufmgr.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
@@ -316,14 +318,36 @@ noop_ensure_overrides(void)
 		noop_load_overrides();
 }
 
-/* Effective mode of one table: its override if any, else the GUC. */
+/*
+ * Effective mode of one table: its override if any, else that of its nearest
+ * partitioned ancestor that has one, else the GUC.  Ancestors are looked up
+ * only when some override exists.
+ */
 static NoopMode
-noop_table_mode(Oid relid)
+noop_table_mode(Relation rel)
 {
+	Oid			relid = RelationGetRelid(rel);
 	NoopOverride *e;
 
 	noop_ensure_overrides();
+	if (hash_get_num_entries(noop_overrides) == 0)
+		return (NoopMode) noop_mode_guc;
 	e = hash_search(noop_overrides, &relid, HASH_FIND, NULL);
+	if (e == NULL && rel->rd_rel->relispartition)
+	{
+		List	   *ancestors = get_partition_ancestors(relid);
+		ListCell   *lc;
+
+		foreach(lc, ancestors)
+		{
+			Oid			parent = lfirst_oid(lc);
+
+			e = hash_search(noop_overrides, &parent, HASH_FIND, NULL);
+			if (e != NULL)
+				break;
+		}
+		list_free(ancestors);
+	}
 	return e ? e->mode : (NoopMode) noop_mode_guc;
 }
 
@@ -1219,7 +1243,7 @@ noop_setup_node(ModifyTableState *mt, EState *estate, bool auto_ok)
 		nr->nm = nm;
 		nr->rri = rri;
 		nr->relid = RelationGetRelid(rel);
-		nr->mode = noop_table_mode(nr->relid);
+		nr->mode = noop_table_mode(rel);
 		nr->ineligible = stmt_reason;
 		if (nr->mode == NOOP_OFF)
 			continue;
