@@ -298,6 +298,17 @@ UPDATE nu SET a = a + 0 WHERE CURRENT OF cur;
 COMMIT;
 SELECT nu_unchanged() AS unchanged;
 
+-- EXPLAIN ANALYZE counts the rows the scan produced, suppressed or not
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) UPDATE nu SET a = a + 0 WHERE id <= 3;
+SELECT nu_unchanged() AS unchanged;
+
+-- pg_hygiene.debug shows the path taken per table and the counts per statement
+SET pg_hygiene.debug = on;
+UPDATE nu SET a = a + 0 WHERE id <= 2;
+UPDATE nu_before SET a = a + 0 WHERE id = 1;
+UPDATE nu SET a = a + 0 WHERE id = 1 RETURNING id;
+SET pg_hygiene.debug = off;
+
 -- Per-table override wins over the setting
 SELECT hygiene.set_noop_updates('nu_xml', 'off');
 SELECT relid, mode FROM hygiene.noop_update_settings;
