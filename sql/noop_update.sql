@@ -201,6 +201,8 @@ SELECT b.id, b.ctid = o.tid AS kept FROM nu_before b JOIN before_b o USING (id) 
 -- Generated columns
 CREATE TABLE nu_gen (id int PRIMARY KEY, a int, g int GENERATED ALWAYS AS (a * 2) STORED);
 INSERT INTO nu_gen (id, a) VALUES (1, 1), (2, 2);
+-- a partial index makes "a" an indexed column (changes to it can never be HOT)
+CREATE INDEX nu_gen_partial ON nu_gen (id) WHERE a > 100;
 CREATE TEMP TABLE before_g AS SELECT id, ctid AS tid FROM nu_gen;
 UPDATE nu_gen SET a = CASE id WHEN 1 THEN 1 ELSE 3 END;
 \echo rows :ROW_COUNT
