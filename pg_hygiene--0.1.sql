@@ -1185,3 +1185,95 @@ BEGIN
     USING rel;
 END
 $$;
+-- ==== No-op UPDATE suppression (src/noop_update.c) ====
+
+-- Per-table override of pg_hygiene.noop_updates.  Kept by pg_dump (the rows are
+-- configuration), keyed by regclass so that a restore maps names to new OIDs.
+CREATE TABLE hygiene.noop_update_settings (
+    relid regclass PRIMARY KEY,
+    mode text NOT NULL CHECK (mode IN ('off', 'observe', 'lock', 'auto')),
+    set_by name NOT NULL DEFAULT current_user,
+    set_at timestamptz NOT NULL DEFAULT now()
+);
+SELECT pg_catalog.pg_extension_config_dump('hygiene.noop_update_settings', '');
+COMMENT ON TABLE hygiene.noop_update_settings IS
+  'Per-table override of pg_hygiene.noop_updates; change it with hygiene.set_noop_updates()';
+REVOKE ALL ON hygiene.noop_update_settings FROM PUBLIC;
+GRANT SELECT ON hygiene.noop_update_settings TO PUBLIC;
+
+-- Every backend rebuilds its cache of the settings once a change commits.
+CREATE FUNCTION hygiene._noop_settings_changed()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'hygiene_noop_settings_changed'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+CREATE TRIGGER noop_update_settings_changed
+  AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON hygiene.noop_update_settings
+  FOR EACH STATEMENT EXECUTE FUNCTION hygiene._noop_settings_changed();
+
+-- Internal: the comparison pg_hygiene appends to a query's BEFORE ROW UPDATE
+-- triggers.  It refuses to run as an ordinary trigger.
+CREATE FUNCTION hygiene._noop_update_trigger()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'hygiene_noop_update_trigger'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+REVOKE ALL ON FUNCTION hygiene._noop_update_trigger() FROM PUBLIC;
+
+-- Set (or with NULL remove) the override for one table.
+CREATE FUNCTION hygiene.set_noop_updates(tbl regclass, mode text)
+RETURNS void
+LANGUAGE plpgsql CALLED ON NULL INPUT VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  IF tbl IS NULL THEN
+    RAISE EXCEPTION 'table must not be null'
+      USING ERRCODE = 'null_value_not_allowed',
+            HINT = 'Pass the table, e.g. hygiene.set_noop_updates(''public.t'', ''lock'').';
+  END IF;
+  IF mode IS NULL THEN
+    DELETE FROM hygiene.noop_update_settings AS s WHERE s.relid = tbl;
+    RETURN;
+  END IF;
+  IF mode NOT IN ('off', 'observe', 'lock', 'auto') THEN
+    RAISE EXCEPTION 'invalid no-op update mode "%"', mode
+      USING ERRCODE = 'invalid_parameter_value',
+            DETAIL = 'Valid modes are off, observe, lock and auto.',
+            HINT = 'Pass NULL to remove the override and follow pg_hygiene.noop_updates again.';
+  END IF;
+  IF (SELECT c.relkind FROM pg_class AS c WHERE c.oid = tbl) NOT IN ('r', 'p') THEN
+    RAISE EXCEPTION '"%" is not a table', tbl
+      USING ERRCODE = 'wrong_object_type',
+            HINT = 'No-op UPDATE suppression applies to ordinary and partitioned tables.';
+  END IF;
+  INSERT INTO hygiene.noop_update_settings AS s (relid, mode) VALUES (tbl, mode)
+    ON CONFLICT (relid) DO UPDATE
+      SET mode = excluded.mode, set_by = current_user, set_at = now();
+END
+$$;
+COMMENT ON FUNCTION hygiene.set_noop_updates(regclass, text) IS
+  'Override pg_hygiene.noop_updates for one table (off, observe, lock, auto); NULL removes the override';
+REVOKE ALL ON FUNCTION hygiene.set_noop_updates(regclass, text) FROM PUBLIC;
+
+-- Forget the overrides of dropped tables (a dangling regclass would not restore).
+CREATE FUNCTION hygiene._noop_settings_drop()
+RETURNS event_trigger
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  dropped oid[];
+BEGIN
+  SELECT array_agg(d.objid) INTO dropped
+  FROM pg_event_trigger_dropped_objects() AS d
+  WHERE d.classid = 'pg_class'::regclass AND d.objsubid = 0;
+  -- Touch the table only when needed: its trigger makes every backend reload.
+  IF EXISTS (SELECT 1 FROM hygiene.noop_update_settings AS s
+             WHERE s.relid::oid = ANY (dropped)) THEN
+    DELETE FROM hygiene.noop_update_settings AS s WHERE s.relid::oid = ANY (dropped);
+  END IF;
+END
+$$;
+REVOKE ALL ON FUNCTION hygiene._noop_settings_drop() FROM PUBLIC;
+CREATE EVENT TRIGGER hygiene_noop_settings_drop ON sql_drop
+  WHEN TAG IN ('DROP TABLE', 'DROP SCHEMA', 'DROP OWNED')
+  EXECUTE FUNCTION hygiene._noop_settings_drop();

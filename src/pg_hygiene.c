@@ -35,6 +35,7 @@
 #include "table_stats.h"
 #include "ddl_guard.h"
 #include "advice.h"
+#include "noop_update.h"
 
 PG_MODULE_MAGIC;
 
@@ -195,6 +196,7 @@ _PG_init(void)
 	table_stats_init();
 	ddl_guard_init();
 	advice_init();
+	noop_update_init();
 
 	MarkGUCPrefixReserved("pg_hygiene");
 
