@@ -920,14 +920,14 @@ qr_apply(QrRule *r, QueryDesc *queryDesc, TimestampTz now)
 		if (r->dry_run)
 		{
 			dry_hit = true;
-			dry_what = "blocked";
+			dry_what = "blocked this statement";
 		}
 		else
 		{
 			qr_count(r, e, QR_BLOCKED, now);
 			ereport(ERROR,
 					(errcode(ERRCODE_HYGIENE_QUERY_BLOCKED),
-					 errmsg("statement blocked by pg_hygiene query rule " INT64_FORMAT, r->rule_id),
+					 errmsg("statement blocked by a pg_hygiene query rule"),
 					 errdetail("Query rule " INT64_FORMAT " blocks queryid " INT64_FORMAT " for %s (reason: %s).",
 							   r->rule_id, queryid, qr_role_text(r), r->reason),
 					 errhint("%s", qr_lift_text(r, queryid))));
@@ -946,14 +946,14 @@ qr_apply(QrRule *r, QueryDesc *queryDesc, TimestampTz now)
 			if (t < 0 && r->dry_run)
 			{
 				dry_hit = true;
-				dry_what = "throttled (rate)";
+				dry_what = "throttled this statement (rate)";
 			}
 			else if (t < 0)
 			{
 				qr_count(r, e, QR_THROTTLED, now);
 				ereport(ERROR,
 						(errcode(ERRCODE_HYGIENE_QUERY_RATE),
-						 errmsg("statement throttled by pg_hygiene query rule " INT64_FORMAT, r->rule_id),
+						 errmsg("statement throttled by a pg_hygiene query rule"),
 						 errdetail("Query rule " INT64_FORMAT " allows %g statements per second with queryid " INT64_FORMAT " for %s (reason: %s).%s",
 								   r->rule_id, r->per_second, queryid, qr_role_text(r), r->reason,
 								   can_wait ? "" : " The statement could not wait because it runs inside a transaction block, a function or a transaction that has written."),
@@ -992,7 +992,7 @@ qr_apply(QrRule *r, QueryDesc *queryDesc, TimestampTz now)
 				if (r->dry_run)
 				{
 					dry_hit = true;
-					dry_what = "throttled (concurrency)";
+					dry_what = "throttled this statement (concurrency)";
 					got = true;
 				}
 				else if (can_wait)
@@ -1021,12 +1021,17 @@ qr_apply(QrRule *r, QueryDesc *queryDesc, TimestampTz now)
 					qr_count(r, e, QR_THROTTLED, now);
 					ereport(ERROR,
 							(errcode(ERRCODE_HYGIENE_QUERY_CONCURRENCY),
-							 errmsg("statement throttled by pg_hygiene query rule " INT64_FORMAT, r->rule_id),
-							 errdetail("Query rule " INT64_FORMAT " allows at most %d concurrent statements with queryid " INT64_FORMAT " for %s, and all of them are running (reason: %s).%s",
-									   r->rule_id, r->max_concurrent, queryid, qr_role_text(r), r->reason,
-									   can_wait ? "" : " The statement could not wait because it runs inside a transaction block, a function or a transaction that has written."),
-							 errhint("Retry when one of the running statements has finished (waited %d ms). %s",
-									 can_wait ? qr_wait_timeout : 0, qr_lift_text(r, queryid))));
+							 errmsg("statement throttled by a pg_hygiene query rule"),
+							 errdetail_plural("Query rule " INT64_FORMAT " allows %d running statement with queryid " INT64_FORMAT " for %s, and one is already running (reason: %s).%s",
+											  "Query rule " INT64_FORMAT " allows %d running statements with queryid " INT64_FORMAT " for %s, and that many are already running (reason: %s).%s",
+											  r->max_concurrent,
+											  r->rule_id, r->max_concurrent, queryid, qr_role_text(r), r->reason,
+											  can_wait ? "" : " The statement could not wait because it runs inside a transaction block, a function or a transaction that has written."),
+							 can_wait ?
+							 errhint("Retry when a running statement has finished; this one waited %d ms (pg_hygiene.query_rule_wait_timeout). %s",
+									 qr_wait_timeout, qr_lift_text(r, queryid)) :
+							 errhint("Retry when a running statement has finished. %s",
+									 qr_lift_text(r, queryid))));
 				}
 			}
 		}
@@ -1036,8 +1041,8 @@ qr_apply(QrRule *r, QueryDesc *queryDesc, TimestampTz now)
 
 	if (dry_hit && qr_count(r, e, QR_DRY_RUN, now))
 		ereport(LOG,
-				(errmsg("pg_hygiene query rule " INT64_FORMAT " would have %s this statement (dry run)",
-						r->rule_id, dry_what),
+				(errmsg("a pg_hygiene query rule in dry run would have %s",
+						dry_what),
 				 errdetail("Query rule " INT64_FORMAT " for queryid " INT64_FORMAT " and %s (reason: %s). Further hits within a second are counted, not logged.",
 						   r->rule_id, queryid, qr_role_text(r), r->reason)));
 }
