@@ -60,7 +60,7 @@ CREATE TABLE hygiene.query_rule (
     per_second     double precision CHECK (per_second > 0 AND per_second < 'infinity'),
     max_concurrent integer CHECK (max_concurrent > 0),
     dry_run        boolean NOT NULL DEFAULT false,
-    reason         text NOT NULL CHECK (btrim(reason) <> ''),
+    reason         text NOT NULL CHECK (btrim(reason) <> '' AND char_length(reason) <= 200),
     created_at     timestamptz NOT NULL DEFAULT now(),
     created_by     name NOT NULL DEFAULT session_user,
     expires_at     timestamptz,
@@ -118,6 +118,11 @@ BEGIN
       USING ERRCODE = 'invalid_parameter_value',
             DETAIL = 'The reason is shown to the clients the rule stops and in hygiene.query_rules.',
             HINT = 'Pass reason => ''why this digest is limited''.';
+  END IF;
+  IF char_length(p_reason) > 200 THEN
+    RAISE EXCEPTION 'the reason of a query rule is limited to 200 characters, not %', char_length(p_reason)
+      USING ERRCODE = 'invalid_parameter_value',
+            HINT = 'Put the details in a ticket and its reference in the reason.';
   END IF;
   IF p_ttl IS NOT NULL AND p_ttl <= interval '0' THEN
     RAISE EXCEPTION 'ttl must be positive, not %', p_ttl

@@ -13,6 +13,7 @@ SELECT hygiene.block_query(NULL, 'no id');
 SELECT hygiene.block_query(0, 'zero id');
 SELECT hygiene.block_query(42, NULL);
 SELECT hygiene.block_query(42, '   ');
+SELECT hygiene.block_query(42, repeat('x', 201));
 SELECT hygiene.block_query(42, 'negative ttl', ttl => '-1 minute');
 SELECT hygiene.block_query(42, 'zero ttl', ttl => '0');
 SELECT hygiene.block_query(42, 'bad role', role => 'rules_a_no_such_role');
