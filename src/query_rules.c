@@ -15,11 +15,14 @@
  *	  table marks the transaction, and the XactCallback bumps the version
  *	  after COMMIT (when the change is visible), so every session of the
  *	  primary reloads before its next statement;
+ *	- a content hash per version: the first backend to read the table at a
+ *	  version records it, any later reader that finds other content bumps
+ *	  the version (so no two caches at one version can differ);
  *	- a per-database "last check" time: on a standby (which cannot run the
  *	  trigger: changes arrive through WAL), and on a primary that has rules
  *	  (to see DROP EXTENSION, restores with triggers disabled, COMMIT
  *	  PREPARED), at most one backend per database per second rereads the
- *	  table, compares a hash of its content and bumps the version on change;
+ *	  table, which bumps the version when the content changed;
  *	- otherwise, with no rules, the hot path is two atomic reads.
  * The table is read with SnapshotSelf (no predicate locks, no snapshot
  * juggling, sees everything committed), only inside a valid, non-parallel
@@ -121,6 +124,9 @@ typedef struct QrDb
 	pg_atomic_uint64 version;	/* bumped whenever the table changed */
 	pg_atomic_uint64 last_check;	/* TimestampTz of the last periodic read */
 	pg_atomic_uint32 nrules;	/* rows in the table at the last read */
+	slock_t		mutex;			/* protects hash_version and hash */
+	uint64		hash_version;	/* the version "hash" describes */
+	uint32		hash;			/* content hash of the table at that version */
 } QrDb;
 
 typedef struct QrShared
@@ -170,7 +176,6 @@ static QrRule *qr_rules = NULL;
 static int	qr_nrules = 0;
 static bool qr_loaded = false;
 static uint64 qr_version = 0;
-static uint32 qr_hash = 0;
 static TimestampTz qr_local_check = 0;	/* when no QrDb slot was available */
 static QrDb *qr_db = NULL;
 static bool qr_db_tried = false;
@@ -228,6 +233,9 @@ qr_shmem_startup(void)
 			pg_atomic_init_u64(&qr_shared->dbs[i].version, 1);
 			pg_atomic_init_u64(&qr_shared->dbs[i].last_check, 0);
 			pg_atomic_init_u32(&qr_shared->dbs[i].nrules, 0);
+			SpinLockInit(&qr_shared->dbs[i].mutex);
+			qr_shared->dbs[i].hash_version = 0;
+			qr_shared->dbs[i].hash = 0;
 		}
 		for (int i = 0; i < qr_max_rules; i++)
 		{
@@ -300,6 +308,35 @@ qr_attnum(TupleDesc desc, const char *name, Oid typid)
 			return att->attnum;
 	}
 	return 0;
+}
+
+/*
+ * Every cache at one version must hold the same rules.  The first backend to
+ * read the table at a version records the content's hash; a later reader at
+ * the same version that finds other content (changed without the trigger:
+ * WAL replay on a standby, a restore with triggers disabled, COMMIT PREPARED)
+ * bumps the version, so that every backend rereads.
+ */
+static void
+qr_publish_hash(uint64 version, uint32 hash)
+{
+	SpinLockAcquire(&qr_db->mutex);
+	if (pg_atomic_read_u64(&qr_db->version) == version)
+	{
+		if (qr_db->hash_version != version)
+		{
+			qr_db->hash_version = version;
+			qr_db->hash = hash;
+		}
+		else if (qr_db->hash != hash)
+		{
+			/* This backend's content is the new version's content. */
+			qr_version = pg_atomic_add_fetch_u64(&qr_db->version, 1);
+			qr_db->hash_version = qr_version;
+			qr_db->hash = hash;
+		}
+	}
+	SpinLockRelease(&qr_db->mutex);
 }
 
 /*
@@ -460,11 +497,13 @@ qr_refresh(uint64 version)
 	qr_cxt = newcxt;
 	qr_rules = rules;
 	qr_nrules = nrules;
-	qr_hash = hash;
 	qr_version = version;
 	qr_loaded = true;
 	if (qr_db)
+	{
 		pg_atomic_write_u32(&qr_db->nrules, (uint32) nrows);
+		qr_publish_hash(version, hash);
+	}
 	return true;
 }
 
@@ -495,7 +534,6 @@ qr_maybe_refresh(void)
 	{
 		uint64		v = pg_atomic_read_u64(&qr_db->version);
 		uint64		last;
-		uint32		old_hash;
 
 		if (!qr_loaded || v != qr_version)
 		{
@@ -510,13 +548,12 @@ qr_maybe_refresh(void)
 		last = pg_atomic_read_u64(&qr_db->last_check);
 		if (now - (TimestampTz) last < QR_CHECK_INTERVAL_US)
 			return;
-		/* One backend per database does the periodic read. */
-		if (!pg_atomic_compare_exchange_u64(&qr_db->last_check, &last, (uint64) now))
-			return;
-
-		old_hash = qr_hash;
-		if (qr_refresh(v) && qr_hash != old_hash)
-			pg_atomic_fetch_add_u64(&qr_db->version, 1);
+		/*
+		 * One backend per database does the periodic read; qr_refresh bumps
+		 * the version if the content changed.
+		 */
+		if (pg_atomic_compare_exchange_u64(&qr_db->last_check, &last, (uint64) now))
+			qr_refresh(v);
 	}
 }
 
