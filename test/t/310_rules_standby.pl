@@ -97,6 +97,12 @@ is($standby->safe_psql('postgres',
 		"SELECT blocked >= 2 AND exempted >= 1 FROM hygiene.query_rules WHERE queryid = $q"),
 	't', 'the standby counts its own hits');
 
+# pg_dump keeps the rule (the table is extension configuration).
+my ($dump, $dump_err) = run_command(
+	[ $primary->installed_command('pg_dump'), '-d', $primary->connstr('postgres') ]);
+like($dump, qr/COPY hygiene\.query_rule .*\n\d+\t$q\t\\N\tblock\t/,
+	'pg_dump writes the rule out');
+
 # Rules cannot be changed on the standby.
 ($ret, $o, $e) = $standby->psql('postgres', "SELECT hygiene.block_query($q, 'from standby')");
 like($e, qr/query rules cannot be changed on a standby/, 'changing rules on the standby is refused');
