@@ -238,6 +238,11 @@ AS $$
 DECLARE
   n integer;
 BEGIN
+  IF pg_is_in_recovery() THEN
+    RAISE EXCEPTION 'query rules cannot be changed on a standby'
+      USING ERRCODE = 'read_only_sql_transaction',
+            HINT = 'Purge expired rules on the primary; standbys follow through replication.';
+  END IF;
   DELETE FROM hygiene.query_rule WHERE expires_at <= now();
   GET DIAGNOSTICS n = ROW_COUNT;
   RETURN n;
