@@ -993,7 +993,7 @@ qr_apply(QrRule *r, QueryDesc *queryDesc, TimestampTz now)
 						 errmsg("statement throttled by a pg_hygiene query rule"),
 						 errdetail("Query rule " INT64_FORMAT " allows %g statements per second with queryid " INT64_FORMAT " for %s (reason: %s).%s",
 								   r->rule_id, r->per_second, queryid, qr_role_text(r), r->reason,
-								   can_wait ? "" : " The statement could not wait because it runs inside a transaction block, a function or a transaction that has written."),
+								   can_wait ? "" : " It could not wait: it runs inside a transaction block, a function or another statement, or its transaction has written."),
 						 errhint("Retry after %d ms. %s",
 								 (int) ((-t + 999) / 1000), qr_lift_text(r, queryid))));
 			}
@@ -1063,7 +1063,7 @@ qr_apply(QrRule *r, QueryDesc *queryDesc, TimestampTz now)
 											  "Query rule " INT64_FORMAT " allows %d running statements with queryid " INT64_FORMAT " for %s, and that many are already running (reason: %s).%s",
 											  r->max_concurrent,
 											  r->rule_id, r->max_concurrent, queryid, qr_role_text(r), r->reason,
-											  can_wait ? "" : " The statement could not wait because it runs inside a transaction block, a function or a transaction that has written."),
+											  can_wait ? "" : " It could not wait: it runs inside a transaction block, a function or another statement, or its transaction has written."),
 							 can_wait ?
 							 errhint("Retry when a running statement has finished; this one waited %d ms (pg_hygiene.query_rule_wait_timeout). %s",
 									 qr_wait_timeout, qr_lift_text(r, queryid)) :
