@@ -162,6 +162,11 @@ BEGIN
             HINT = 'Remove expired rules with hygiene.purge_expired_query_rules() or raise pg_hygiene.max_query_rules and restart.';
   END IF;
 
+  IF current_setting('compute_query_id') = 'off' THEN
+    RAISE WARNING 'compute_query_id is off: statements have no queryid, so query rules match nothing'
+      USING HINT = 'Set compute_query_id to auto (the default) or on.';
+  END IF;
+
   INSERT INTO hygiene.query_rule AS r
          (queryid, role, action, per_second, max_concurrent, dry_run, reason, expires_at)
   VALUES (p_queryid, p_role, p_action, p_per_second, p_max_concurrent, p_dry_run, p_reason,

@@ -93,6 +93,13 @@ WHERE name IN ('pg_hygiene.query_rule_wait_timeout', 'pg_hygiene.query_rules_exe
                'pg_hygiene.max_query_rules')
 ORDER BY name COLLATE "C";
 
+-- Rules need queryids: with compute_query_id = off they match nothing, and
+-- adding one warns.
+SET compute_query_id = off;
+SELECT hygiene.block_query(44, 'no queryids') > 0 AS added;
+SELECT hygiene.remove_query_rule(44) > 0 AS removed;
+RESET compute_query_id;
+
 -- Reloading is harmless.
 SELECT hygiene.reload_query_rules();
 SELECT count(*) = :rules_before AS back_to_start FROM hygiene.query_rule;
