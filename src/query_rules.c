@@ -23,7 +23,9 @@
  *	  (to see DROP EXTENSION, restores with triggers disabled, COMMIT
  *	  PREPARED), at most one backend per database per second rereads the
  *	  table, which bumps the version when the content changed;
- *	- otherwise, with no rules, the hot path is two atomic reads.
+ *	- otherwise, with no rules, the hot path is two atomic reads, and a new
+ *	  session adopts the recorded "no rules" of the current version without
+ *	  reading the table.
  * The table is read with SnapshotSelf (no predicate locks, no snapshot
  * juggling, sees everything committed), only inside a valid, non-parallel
  * transaction (ExecutorStart never runs in an aborted one), and only with a
@@ -124,9 +126,10 @@ typedef struct QrDb
 	pg_atomic_uint64 version;	/* bumped whenever the table changed */
 	pg_atomic_uint64 last_check;	/* TimestampTz of the last periodic read */
 	pg_atomic_uint32 nrules;	/* rows in the table at the last read */
-	slock_t		mutex;			/* protects hash_version and hash */
-	uint64		hash_version;	/* the version "hash" describes */
-	uint32		hash;			/* content hash of the table at that version */
+	slock_t		mutex;			/* protects the three fields below */
+	uint64		hash_version;	/* the version they describe */
+	uint32		hash;			/* content hash of the rules at that version */
+	int			hash_nrules;	/* number of rules at that version */
 } QrDb;
 
 typedef struct QrShared
@@ -236,6 +239,7 @@ qr_shmem_startup(void)
 			SpinLockInit(&qr_shared->dbs[i].mutex);
 			qr_shared->dbs[i].hash_version = 0;
 			qr_shared->dbs[i].hash = 0;
+			qr_shared->dbs[i].hash_nrules = 0;
 		}
 		for (int i = 0; i < qr_max_rules; i++)
 		{
@@ -318,7 +322,7 @@ qr_attnum(TupleDesc desc, const char *name, Oid typid)
  * bumps the version, so that every backend rereads.
  */
 static void
-qr_publish_hash(uint64 version, uint32 hash)
+qr_publish_hash(uint64 version, uint32 hash, int nrules)
 {
 	SpinLockAcquire(&qr_db->mutex);
 	if (pg_atomic_read_u64(&qr_db->version) == version)
@@ -327,16 +331,45 @@ qr_publish_hash(uint64 version, uint32 hash)
 		{
 			qr_db->hash_version = version;
 			qr_db->hash = hash;
+			qr_db->hash_nrules = nrules;
 		}
-		else if (qr_db->hash != hash)
+		else if (qr_db->hash != hash || qr_db->hash_nrules != nrules)
 		{
 			/* This backend's content is the new version's content. */
 			qr_version = pg_atomic_add_fetch_u64(&qr_db->version, 1);
 			qr_db->hash_version = qr_version;
 			qr_db->hash = hash;
+			qr_db->hash_nrules = nrules;
 		}
 	}
 	SpinLockRelease(&qr_db->mutex);
+}
+
+/*
+ * A backend that must (re)load at a version for which another backend has
+ * already found no rules takes that answer without reading the table: so a
+ * database without rules costs new sessions nothing either.  Any later reader
+ * that finds rules at this version bumps it (qr_publish_hash).
+ */
+static bool
+qr_adopt_empty(uint64 version)
+{
+	bool		empty;
+
+	SpinLockAcquire(&qr_db->mutex);
+	empty = (qr_db->hash_version == version && qr_db->hash_nrules == 0);
+	SpinLockRelease(&qr_db->mutex);
+	if (!empty)
+		return false;
+
+	if (qr_cxt)
+		MemoryContextDelete(qr_cxt);
+	qr_cxt = NULL;
+	qr_rules = NULL;
+	qr_nrules = 0;
+	qr_version = version;
+	qr_loaded = true;
+	return true;
 }
 
 /*
@@ -502,7 +535,7 @@ qr_refresh(uint64 version)
 	if (qr_db)
 	{
 		pg_atomic_write_u32(&qr_db->nrules, (uint32) nrows);
-		qr_publish_hash(version, hash);
+		qr_publish_hash(version, hash, nrules);
 	}
 	return true;
 }
@@ -537,7 +570,8 @@ qr_maybe_refresh(void)
 
 		if (!qr_loaded || v != qr_version)
 		{
-			qr_refresh(v);
+			if (!qr_adopt_empty(v))
+				qr_refresh(v);
 			return;
 		}
 
