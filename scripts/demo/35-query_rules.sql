@@ -17,7 +17,9 @@ SELECT pg_temp.qid('SELECT sum(total) FROM demo_orders WHERE customer = 7') AS q
 -- First a dry run: nothing is stopped, the log and the view say what would happen.
 SELECT hygiene.block_query(:qid, 'report melts the primary (OPS-123)', dry_run => true);
 SET ROLE demo_app;
+SET client_min_messages = log;   -- show the server log line here too
 SELECT sum(total) FROM demo_orders WHERE customer = 7;
+RESET client_min_messages;
 SELECT sum(total) FROM demo_orders WHERE customer = 8;
 RESET ROLE;
 SELECT rule_id, action, dry_run, matched, dry_run_hits FROM hygiene.query_rules;
