@@ -83,7 +83,7 @@ REVOKE ALL ON SEQUENCE hygiene.query_rule_id_seq FROM PUBLIC;
 CREATE FUNCTION hygiene._query_rules_changed()
 RETURNS trigger
 AS 'MODULE_PATHNAME', 'hygiene_query_rules_changed'
-LANGUAGE C VOLATILE PARALLEL UNSAFE;
+LANGUAGE C STRICT VOLATILE PARALLEL UNSAFE;
 
 REVOKE ALL ON FUNCTION hygiene._query_rules_changed() FROM PUBLIC;
 
@@ -96,7 +96,7 @@ CREATE FUNCTION hygiene._set_query_rule(
     p_queryid bigint, p_action text, p_per_second double precision, p_max_concurrent integer,
     p_reason text, p_ttl interval, p_role regrole, p_dry_run boolean)
 RETURNS bigint
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+LANGUAGE plpgsql CALLED ON NULL INPUT VOLATILE PARALLEL UNSAFE
 SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -187,7 +187,7 @@ CREATE FUNCTION hygiene.block_query(
     queryid bigint, reason text, ttl interval DEFAULT NULL, role regrole DEFAULT NULL,
     dry_run boolean DEFAULT false)
 RETURNS bigint
-LANGUAGE sql VOLATILE PARALLEL UNSAFE
+LANGUAGE sql CALLED ON NULL INPUT VOLATILE PARALLEL UNSAFE
 SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$ SELECT hygiene._set_query_rule($1, 'block', NULL, NULL, $2, $3, $4, $5) $$;
 
@@ -199,7 +199,7 @@ CREATE FUNCTION hygiene.throttle_query(
     reason text DEFAULT NULL, ttl interval DEFAULT NULL, role regrole DEFAULT NULL,
     dry_run boolean DEFAULT false)
 RETURNS bigint
-LANGUAGE sql VOLATILE PARALLEL UNSAFE
+LANGUAGE sql CALLED ON NULL INPUT VOLATILE PARALLEL UNSAFE
 SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$ SELECT hygiene._set_query_rule($1, 'throttle', $2, $3, $4, $5, $6, $7) $$;
 
@@ -208,7 +208,7 @@ COMMENT ON FUNCTION hygiene.throttle_query(bigint, double precision, integer, te
 
 CREATE FUNCTION hygiene.remove_query_rule(queryid bigint, role regrole DEFAULT NULL)
 RETURNS bigint
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+LANGUAGE plpgsql CALLED ON NULL INPUT VOLATILE PARALLEL UNSAFE
 SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -237,7 +237,7 @@ COMMENT ON FUNCTION hygiene.remove_query_rule(bigint, regrole) IS
 
 CREATE FUNCTION hygiene.purge_expired_query_rules()
 RETURNS integer
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+LANGUAGE plpgsql CALLED ON NULL INPUT VOLATILE PARALLEL UNSAFE
 SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
