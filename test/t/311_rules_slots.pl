@@ -119,15 +119,29 @@ ok($node->poll_query_until('postgres',
 	'a session holds a slot');
 my $pid = $node->safe_psql('postgres',
 	"SELECT pid FROM pg_stat_activity WHERE usename = 'storm' AND state = 'active'");
+
+# A statement waiting for the slot shows the wait in pg_stat_activity.
+$node->safe_psql('postgres',
+	"SELECT hygiene.throttle_query($q, max_concurrent => 1, reason => 'tap storm')");
+my $waiter = $node->background_psql('postgres', on_error_stop => 0);
+$waiter->query_safe("SET pg_hygiene.query_rules_exempt_superuser = off");
+$waiter->query_safe("SET pg_hygiene.query_rule_wait_timeout = '60s'");
+my $waiter_pid = $waiter->query_safe('SELECT pg_backend_pid()');
+$waiter->{stdin} .= "SELECT rules_storm(2);\n";
+$waiter->{run}->pump_nb;
+ok($node->poll_query_until('postgres',
+	"SELECT wait_event_type = 'Extension' AND state = 'active' FROM pg_stat_activity WHERE pid = $waiter_pid"),
+	'the waiting statement shows wait_event_type Extension');
 my $log_offset = -s $node->logfile;
 kill 'KILL', $pid;
 $node->wait_for_log(qr/all server processes terminated; reinitializing/, $log_offset);
 $node->wait_for_log(qr/database system is ready to accept connections/, $log_offset);
 eval { $holder->quit };
+eval { $waiter->quit };
 
 is($node->safe_psql('postgres',
 		"SELECT action || '/' || max_concurrent || '/' || active FROM hygiene.query_rules WHERE queryid = $q"),
-	'throttle/3/0', 'after crash recovery the rule is there and no slot is held');
+	'throttle/1/0', 'after crash recovery the rule is there and no slot is held');
 my ($ret, $out, $err) = $node->psql('postgres', 'SELECT rules_storm(3)',
 	extra_params => [ '-U', 'storm' ]);
 is($out, '3', 'the digest runs again after recovery');
