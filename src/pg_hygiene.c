@@ -36,6 +36,7 @@
 #include "ddl_guard.h"
 #include "advice.h"
 #include "noop_update.h"
+#include "query_rules.h"
 
 PG_MODULE_MAGIC;
 
@@ -197,6 +198,7 @@ _PG_init(void)
 	ddl_guard_init();
 	advice_init();
 	noop_update_init();
+	query_rules_init();
 
 	MarkGUCPrefixReserved("pg_hygiene");
 
