@@ -32,6 +32,7 @@
 #include "utils/timestamp.h"
 
 #include "pg_hygiene.h"
+#include "limits_common.h"
 
 PG_MODULE_MAGIC;
 
@@ -189,6 +190,7 @@ _PG_init(void)
 	 * Each module defines its GUCs and chains its hooks here.  A hook
 	 * installed later runs earlier (it wraps the ones before it).
 	 */
+	limits_init();
 
 	MarkGUCPrefixReserved("pg_hygiene");
 
