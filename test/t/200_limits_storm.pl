@@ -25,7 +25,10 @@ CREATE TABLE storm_t (id int);
 CREATE ROLE storm_a LOGIN;
 CREATE ROLE storm_b LOGIN;
 CREATE ROLE storm_c LOGIN;
+CREATE ROLE storm_v LOGIN;
 GRANT ALL ON storm_t TO storm_a, storm_b, storm_c;
+ALTER ROLE storm_v SET pg_hygiene.max_active_statements = 1;
+ALTER ROLE storm_v SET pg_hygiene.queue_timeout = '60s';
 ALTER ROLE storm_a SET pg_hygiene.max_active_statements = 2;
 ALTER ROLE storm_a SET pg_hygiene.queue_timeout = '500ms';
 ALTER ROLE storm_b SET pg_hygiene.priority = low;
@@ -78,17 +81,18 @@ for my $i (0 .. $#roles)
 }
 cmp_ok($sent, '>=', 2000, "storm sends $sent statements");
 
-# Victims: long statements that hold slots, ended by pg_terminate_backend (backend
-# exit must give the slot back).
+# Victims: two long statements of storm_v (one slot): one holds the slot, the other
+# is queued; both are ended by pg_terminate_backend (backend exit must give the slot
+# back and leave the queue).
 my @victims;
-for my $r (qw(storm_a storm_c))
+for my $r (qw(storm_v storm_v))
 {
 	my ($vo, $ve) = ('', '');
 	push @victims,
 	  IPC::Run::start(
 		[
 			'psql', '-X', '-q', '-d', $node->connstr('postgres') . " user=$r",
-			'-c', 'SELECT pg_sleep(1.5)'
+			'-c', 'SELECT pg_sleep(5)'
 		],
 		'>', \$vo, '2>', \$ve);
 }
@@ -102,13 +106,14 @@ for my $round (1 .. 120)
 		SELECT count(*) FILTER (WHERE pg_cancel_backend(pid))
 		FROM (SELECT pid FROM pg_stat_activity
 		      WHERE usename LIKE 'storm_%' AND state = 'active'
-		        AND query NOT LIKE 'SELECT pg_sleep(1.5)%'
+		        AND query NOT LIKE 'SELECT pg_sleep(5)%'
 		      ORDER BY random() LIMIT 1) s});
-	if ($round == 20)
+	if ($round == 10)
 	{
 		$terminated = $node->safe_psql('postgres', q{
-			SELECT count(*) FILTER (WHERE pg_terminate_backend(pid))
-			FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(1.5)%'
+			SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) || ' terminated, '
+			       || count(*) FILTER (WHERE wait_event_type = 'Extension') || ' queued'
+			FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(5)%'
 			  AND usename LIKE 'storm_%'});
 	}
 	usleep(20_000);
@@ -121,7 +126,8 @@ cmp_ok($cancels, '>', 0, "issued $cancels cancels");
 like($all_err, qr/canceling statement due to user request/, 'some statements were cancelled');
 like($all_err, qr/canceling statement due to statement timeout/, 'some statements timed out');
 like($all_err, qr/division by zero/, 'some statements failed');
-diag("terminated victims: $terminated");
+is($terminated, '2 terminated, 1 queued',
+	'the slot-holding and the queued backend were terminated');
 
 # Backends of finished sessions exit asynchronously: wait until they are gone, then
 # the counts must be exactly zero.
@@ -131,7 +137,7 @@ $node->poll_query_until('postgres',
 is( $node->safe_psql('postgres',
 		"SELECT string_agg(rolname || '=' || active_now, ',' ORDER BY rolname)
 		 FROM hygiene.role_stats WHERE rolname LIKE 'storm_%'"),
-	'storm_a=0,storm_b=0,storm_c=0',
+	'storm_a=0,storm_b=0,storm_c=0,storm_v=0',
 	'every role is back to exactly 0 active statements');
 # the query itself is counted against max_active_total (superusers: counted, exempt)
 is($node->safe_psql('postgres', 'SELECT active_total, waiting FROM hygiene.limits_summary'),
