@@ -989,6 +989,15 @@ lim_ExecutorRun(QueryDesc *queryDesc, ScanDirection direction,
 
 	if (lim_statement_timeout_max > 0 && hygiene_exec_nesting_level == 1)
 		armed = lim_arm_ceiling();
+	if (!armed)
+	{
+		/* the common case: no PG_TRY on the hot path */
+		if (prev_ExecutorRun)
+			prev_ExecutorRun(queryDesc, direction, count, execute_once);
+		else
+			standard_ExecutorRun(queryDesc, direction, count, execute_once);
+		return;
+	}
 	PG_TRY();
 	{
 		if (prev_ExecutorRun)
@@ -998,8 +1007,7 @@ lim_ExecutorRun(QueryDesc *queryDesc, ScanDirection direction,
 	}
 	PG_FINALLY();
 	{
-		if (armed)
-			lim_disarm_ceiling();
+		lim_disarm_ceiling();
 	}
 	PG_END_TRY();
 }
@@ -1012,6 +1020,14 @@ lim_ExecutorFinish(QueryDesc *queryDesc)
 
 	if (lim_statement_timeout_max > 0 && hygiene_exec_nesting_level == 1)
 		armed = lim_arm_ceiling();
+	if (!armed)
+	{
+		if (prev_ExecutorFinish)
+			prev_ExecutorFinish(queryDesc);
+		else
+			standard_ExecutorFinish(queryDesc);
+		return;
+	}
 	PG_TRY();
 	{
 		if (prev_ExecutorFinish)
@@ -1021,8 +1037,7 @@ lim_ExecutorFinish(QueryDesc *queryDesc)
 	}
 	PG_FINALLY();
 	{
-		if (armed)
-			lim_disarm_ceiling();
+		lim_disarm_ceiling();
 	}
 	PG_END_TRY();
 }
@@ -1044,7 +1059,13 @@ lim_ExecutorEnd(QueryDesc *queryDesc)
 		lim_clamp_ceilings();
 }
 
-/* ProcessUtility hook: ceilings and write budget for utility statements (never counted as slots). */
+/*
+ * ProcessUtility hook: ceilings and write budget for utility statements (never
+ * counted as slots).  Transaction control gets no work before it runs (ROLLBACK
+ * may run in an aborted transaction, where no catalog may be read), only the
+ * clamp afterwards while the transaction is still valid (so that a BEGIN that
+ * is followed by idle time is already under the idle ceiling).
+ */
 static void
 lim_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 				   bool readOnlyTree, ProcessUtilityContext context,
@@ -1053,18 +1074,24 @@ lim_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 {
 	bool		top = (hygiene_exec_nesting_level == 1);
 	Node	   *stmt = pstmt->utilityStmt;
-	bool		txn_control = IsA(stmt, TransactionStmt) ||
-		IsA(stmt, VariableSetStmt) || IsA(stmt, VariableShowStmt);
+	bool		txn_stmt = IsA(stmt, TransactionStmt);
+	bool		lockless = txn_stmt || IsA(stmt, VariableSetStmt) ||
+		IsA(stmt, VariableShowStmt);
 	bool		armed = false;
-	bool		wal = top && lim_max_wal_bytes_per_second > 0 && HYGIENE_ACTIVE() &&
-		!lim_exempt();
+	bool		wal = false;
 
-	if (top && lim_statement_timeout_max > 0 && !txn_control)
-		armed = lim_arm_ceiling();
-	if (wal && !IsA(stmt, TransactionStmt))
-		lim_wal_statement_start();
+	if (top && !txn_stmt && IsTransactionState())
+	{
+		if (lim_statement_timeout_max > 0 && !lockless)
+			armed = lim_arm_ceiling();
+		if (lim_max_wal_bytes_per_second > 0 && HYGIENE_ACTIVE() && !lim_exempt())
+		{
+			wal = true;
+			lim_wal_statement_start();
+		}
+	}
 
-	PG_TRY();
+	if (!armed)
 	{
 		if (prev_ProcessUtility)
 			prev_ProcessUtility(pstmt, queryString, readOnlyTree, context,
@@ -1073,20 +1100,32 @@ lim_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 			standard_ProcessUtility(pstmt, queryString, readOnlyTree, context,
 									params, queryEnv, dest, qc);
 	}
-	PG_FINALLY();
+	else
 	{
-		if (armed)
+		PG_TRY();
+		{
+			if (prev_ProcessUtility)
+				prev_ProcessUtility(pstmt, queryString, readOnlyTree, context,
+									params, queryEnv, dest, qc);
+			else
+				standard_ProcessUtility(pstmt, queryString, readOnlyTree, context,
+										params, queryEnv, dest, qc);
+		}
+		PG_FINALLY();
+		{
 			lim_disarm_ceiling();
+		}
+		PG_END_TRY();
 	}
-	PG_END_TRY();
 
 	if (top)
 	{
 		if (wal)
 			lim_wal_charge();
-		if (!txn_control)
+		if (!lockless)
 			lim_xact_dirty = true;
-		if (lim_statement_timeout_max > 0 || lim_idle_timeout_max > 0)
+		if ((lim_statement_timeout_max > 0 || lim_idle_timeout_max > 0) &&
+			IsTransactionState())
 			lim_clamp_ceilings();
 	}
 }
