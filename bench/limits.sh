@@ -3,71 +3,78 @@
 #
 #   bash bench/limits.sh            (as root, or as a user who can run PostgreSQL)
 #
-# 1. Overhead: pgbench -S TPS of one role on the same server restarted alternately as
-#    stock PostgreSQL (library not loaded), pg_hygiene loaded with no policy, and
-#    pg_hygiene with non-binding policies on the role (every limit set, none reached).
-#    Ratios are taken per round (same minute, same machine load) and their medians
-#    reported.
+# 1. Overhead: pgbench -S TPS of one role against two servers running side by side
+#    (same binaries, same data, each with its own socket directory and the same port
+#    number, no TCP): stock PostgreSQL (library not loaded) and pg_hygiene loaded; on
+#    the latter once as a role with no policy and once as a role with non-binding
+#    policies (every limit set, none reached).  Short runs alternate (rotating order)
+#    so that each round's ratios are measured under the same machine load; the medians
+#    of the per-round ratios are reported.
 # 2. Write budget: a backfill role with max_wal_bytes_per_second = X runs one long
 #    INSERT ... SELECT for WAL_SECONDS; its measured WAL rate is compared with X, and the
-#    pgbench -S TPS of another role during that window with its TPS alone.
+#    pgbench -S TPS of another role during that window with its TPS alone (and, for
+#    contrast, with the TPS during the same backfill without a budget).
 #
-# Environment: PG_CONFIG, PORT (5520), ROUNDS (5), SECONDS_PER_RUN (8), CLIENTS (2),
-# SCALE (10), WAL_BUDGET (bytes/s, 2097152), WAL_SECONDS (30).
+# Environment: PG_CONFIG, PORT (5520), ROUNDS (15), SECONDS_PER_RUN (4), CLIENTS (2),
+# SCALE (10), WAL_BUDGET (bytes/s, 2097152), WAL_SECONDS (30), CPU_ROUNDS (9),
+# CPU_STMTS (20000).
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/common.sh"
 
 PORT=${PORT:-5520}
-ROUNDS=${ROUNDS:-5}
-SECS=${SECONDS_PER_RUN:-8}
+ROUNDS=${ROUNDS:-15}
+SECS=${SECONDS_PER_RUN:-4}
 CLIENTS=${CLIENTS:-2}
 SCALE=${SCALE:-10}
 WAL_BUDGET=${WAL_BUDGET:-2097152}
 WAL_SECONDS=${WAL_SECONDS:-30}
+CPU_ROUNDS=${CPU_ROUNDS:-9}
+CPU_STMTS=${CPU_STMTS:-20000}
 
 ensure_packages
 build_and_install
 pick_server_user
 
 DIR=/tmp/pg_hygiene-bench-limits
-DATA=$DIR/data
 rm -rf "$DIR"
-mkdir -p "$DIR"
-chown "$RUN_AS": "$DIR" 2>/dev/null || true
+mkdir -p "$DIR/hy" "$DIR/st"
+chown -R "$RUN_AS": "$DIR" 2>/dev/null || true
 
-as_server_user "initdb -D '$DATA' -U postgres --auth=trust >'$DIR/initdb.log' 2>&1"
-cat >>"$DATA/postgresql.conf" <<CONF
+# Server "hy" (pg_hygiene preloaded) and "st" (stock), each with its own socket dir.
+start_server()
+{
+	local name=$1 preload=$2
+	as_server_user "pg_ctl -D '$DIR/$name/data' -l '$DIR/$name/server.log' -w \
+		-o \"-c shared_preload_libraries='$preload' -c unix_socket_directories='$DIR/$name'\" start" >/dev/null
+}
+stop_server()
+{
+	as_server_user "pg_ctl -D '$DIR/$1/data' -m fast stop" >/dev/null 2>&1 || true
+}
+cleanup() { stop_server hy; stop_server st; }
+trap cleanup EXIT
+
+psql_on() { local s=$1; shift; "$PG_BINDIR/psql" -X -q -A -t -h "$DIR/$s" -p "$PORT" -U postgres -d postgres -v ON_ERROR_STOP=1 "$@"; }
+# pgbench -S TPS: server, role, seconds
+tps()
+{
+	"$PG_BINDIR/pgbench" -h "$DIR/$1" -p "$PORT" -d postgres -U "$2" -S -n -c "$CLIENTS" -j "$CLIENTS" -T "$3" 2>/dev/null |
+		sed -n 's/^tps = \([0-9.]*\) (without initial connection time)/\1/p'
+}
+median() { sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.4f", a / b}'; }
+
+as_server_user "initdb -D '$DIR/hy/data' -U postgres --auth=trust >'$DIR/initdb.log' 2>&1"
+cat >>"$DIR/hy/data/postgresql.conf" <<CONF
 listen_addresses = ''
-unix_socket_directories = '$DIR'
 port = $PORT
 shared_buffers = 256MB
 max_connections = 50
 checkpoint_timeout = 30min
 max_wal_size = 4GB
 CONF
-
-PSQL=("$PG_BINDIR/psql" -X -q -A -t -h "$DIR" -p "$PORT" -U postgres -d postgres -v ON_ERROR_STOP=1)
-PGBENCH=("$PG_BINDIR/pgbench" -h "$DIR" -p "$PORT" -d postgres)
-
-# Start (or restart) the server with the given shared_preload_libraries value.
-start_server()
-{
-	as_server_user "pg_ctl -D '$DATA' -m fast stop" >/dev/null 2>&1 || true
-	as_server_user "pg_ctl -D '$DATA' -l '$DIR/server.log' -w -o \"-c shared_preload_libraries='$1'\" start" >/dev/null
-}
-stop_server() { as_server_user "pg_ctl -D '$DATA' -m fast stop" >/dev/null 2>&1 || true; }
-trap stop_server EXIT
-
-# pgbench -S TPS for a role over N seconds.
-tps()
-{
-	"${PGBENCH[@]}" -U "$1" -S -n -c "$CLIENTS" -j "$CLIENTS" -T "$2" 2>/dev/null |
-		sed -n 's/^tps = \([0-9.]*\) (without initial connection time)/\1/p'
-}
-median() { sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
-
-start_server ''
-"${PGBENCH[@]}" -U postgres -i -q -s "$SCALE" >/dev/null 2>&1
-"${PSQL[@]}" <<'SQL'
+start_server hy pg_hygiene
+"$PG_BINDIR/pgbench" -h "$DIR/hy" -p "$PORT" -U postgres -d postgres -i -q -s "$SCALE" >/dev/null 2>&1
+psql_on hy <<'SQL'
 CREATE ROLE bench_plain LOGIN;
 CREATE ROLE bench_policy LOGIN;
 CREATE ROLE bench_other LOGIN;
@@ -86,97 +93,126 @@ ALTER ROLE bench_policy SET pg_hygiene.statement_timeout_max = '1h';
 ALTER ROLE bench_policy SET pg_hygiene.idle_in_transaction_timeout_max = '1h';
 ALTER ROLE bench_policy SET pg_hygiene.max_join_rels = 100;
 ALTER ROLE bench_policy SET pg_hygiene.max_plan_cost = 1e12;
+CREATE EXTENSION pg_hygiene;
+CHECKPOINT;
 SQL
-"${PSQL[@]}" -c "ALTER ROLE bench_bf SET pg_hygiene.max_wal_bytes_per_second = $WAL_BUDGET"
+psql_on hy -c "ALTER ROLE bench_bf SET pg_hygiene.max_wal_bytes_per_second = $WAL_BUDGET"
+stop_server hy
+cp -a "$DIR/hy/data" "$DIR/st/data"
+start_server hy pg_hygiene
+start_server st ''
+psql_on st -c 'SELECT 1' >/dev/null
 
-say "overhead: $ROUNDS rounds x 3 configurations x ${SECS}s, pgbench -S -c $CLIENTS, scale $SCALE"
+say "overhead: $ROUNDS rounds of stock / loaded, no policy / loaded, non-binding policies, ${SECS}s each, pgbench -S -c $CLIENTS, scale $SCALE"
+for s in st hy; do tps "$s" bench_plain 5 >/dev/null; done    # warm both caches
 : >"$DIR/ratios"
-run_stock()
-{
-	start_server ''
-	tps bench_plain 3 >/dev/null     # warm-up after the restart
-	stock=$(tps bench_plain "$SECS")
-}
-run_loaded()
-{
-	start_server pg_hygiene
-	tps bench_plain 3 >/dev/null
-	if [ "$1" = policy-first ]; then
-		policy=$(tps bench_policy "$SECS")
-		loaded=$(tps bench_plain "$SECS")
-	else
-		loaded=$(tps bench_plain "$SECS")
-		policy=$(tps bench_policy "$SECS")
-	fi
-}
 for r in $(seq "$ROUNDS"); do
-	# alternate the order between rounds so that warm-up and drift favour neither side
-	if [ $((r % 2)) -eq 1 ]; then
-		run_stock
-		run_loaded loaded-first
-	else
-		run_loaded policy-first
-		run_stock
-	fi
-	r1=$(awk -v a="$loaded" -v b="$stock" 'BEGIN {printf "%.4f", a / b}')
-	r2=$(awk -v a="$policy" -v b="$stock" 'BEGIN {printf "%.4f", a / b}')
-	printf 'round %d: stock %.0f tps, loaded/no policy %.0f tps (%.4f), non-binding policies %.0f tps (%.4f)\n' \
+	case $((r % 3)) in
+	1) stock=$(tps st bench_plain "$SECS"); loaded=$(tps hy bench_plain "$SECS"); policy=$(tps hy bench_policy "$SECS") ;;
+	2) loaded=$(tps hy bench_plain "$SECS"); policy=$(tps hy bench_policy "$SECS"); stock=$(tps st bench_plain "$SECS") ;;
+	0) policy=$(tps hy bench_policy "$SECS"); stock=$(tps st bench_plain "$SECS"); loaded=$(tps hy bench_plain "$SECS") ;;
+	esac
+	r1=$(ratio "$loaded" "$stock")
+	r2=$(ratio "$policy" "$stock")
+	printf 'round %2d: stock %6.0f tps, loaded/no policy %6.0f tps (%s), non-binding policies %6.0f tps (%s)\n' \
 		"$r" "$stock" "$loaded" "$r1" "$policy" "$r2"
 	echo "$r1 $r2 $stock $loaded $policy" >>"$DIR/ratios"
 done
 printf 'median ratio loaded/no policy vs stock: %s (target >= 0.99)\n' "$(cut -d' ' -f1 "$DIR/ratios" | median)"
 printf 'median ratio non-binding policies vs stock: %s (target >= 0.97)\n' "$(cut -d' ' -f2 "$DIR/ratios" | median)"
-printf 'median tps: stock %s, loaded %s, policies %s\n' "$(cut -d' ' -f3 "$DIR/ratios" | median)" \
+printf 'median tps: stock %.0f, loaded %.0f, policies %.0f\n' "$(cut -d' ' -f3 "$DIR/ratios" | median)" \
 	"$(cut -d' ' -f4 "$DIR/ratios" | median)" "$(cut -d' ' -f5 "$DIR/ratios" | median)"
 
-say "write budget: bench_bf limited to $WAL_BUDGET bytes/s, ${WAL_SECONDS}s window, bench_other runs pgbench -S"
-start_server pg_hygiene
-"${PSQL[@]}" -c 'CREATE EXTENSION pg_hygiene'
-tps bench_other 2 >/dev/null
-alone=$(tps bench_other "$WAL_SECONDS")
+# The same comparison in server CPU time per statement, which depends much less on
+# what else runs on the machine than throughput does: one session sends CPU_STMTS
+# primary-key SELECTs (simple protocol) and reads its backend's utime+stime from
+# /proc before and after.
+TICK=$(getconf CLK_TCK)
+{
+	echo 'SELECT pg_backend_pid() AS pid \gset'
+	echo '\setenv BPID :pid'
+	echo "\\! awk '{print \$14 + \$15}' /proc/\$BPID/stat > $DIR/cpu.before"
+	awk -v n="$CPU_STMTS" -v rows="$((SCALE * 100000))" 'BEGIN {srand(1); for (i = 0; i < n; i++) printf "SELECT abalance FROM pgbench_accounts WHERE aid = %d;\n", 1 + int(rand() * rows)}'
+	echo "\\! awk '{print \$14 + \$15}' /proc/\$BPID/stat > $DIR/cpu.after"
+} >"$DIR/cpu.sql"
+chmod a+r "$DIR/cpu.sql"
+# microseconds of backend CPU per statement: server, role
+cpu_us()
+{
+	"$PG_BINDIR/psql" -X -q -h "$DIR/$1" -p "$PORT" -U "$2" -d postgres -o /dev/null -f "$DIR/cpu.sql"
+	awk -v a="$(cat "$DIR/cpu.before")" -v b="$(cat "$DIR/cpu.after")" -v t="$TICK" -v n="$CPU_STMTS" \
+		'BEGIN {printf "%.2f", (b - a) * 1000000 / t / n}'
+}
+say "server CPU per statement: $CPU_ROUNDS rounds x 3 configurations x $CPU_STMTS statements"
+: >"$DIR/cpu"
+for r in $(seq "$CPU_ROUNDS"); do
+	case $((r % 3)) in
+	1) cs=$(cpu_us st bench_plain); cl=$(cpu_us hy bench_plain); cp=$(cpu_us hy bench_policy) ;;
+	2) cl=$(cpu_us hy bench_plain); cp=$(cpu_us hy bench_policy); cs=$(cpu_us st bench_plain) ;;
+	0) cp=$(cpu_us hy bench_policy); cs=$(cpu_us st bench_plain); cl=$(cpu_us hy bench_plain) ;;
+	esac
+	printf 'round %2d: stock %s us, loaded/no policy %s us (%s), non-binding policies %s us (%s)\n' \
+		"$r" "$cs" "$cl" "$(ratio "$cs" "$cl")" "$cp" "$(ratio "$cs" "$cp")"
+	echo "$(ratio "$cs" "$cl") $(ratio "$cs" "$cp") $cs $cl $cp" >>"$DIR/cpu"
+done
+printf 'median CPU-based throughput ratio (stock CPU / loaded CPU): no policy %s, non-binding policies %s\n' \
+	"$(cut -d' ' -f1 "$DIR/cpu" | median)" "$(cut -d' ' -f2 "$DIR/cpu" | median)"
+printf 'median backend CPU per statement: stock %s us, loaded %s us, policies %s us\n' \
+	"$(cut -d' ' -f3 "$DIR/cpu" | median)" "$(cut -d' ' -f4 "$DIR/cpu" | median)" "$(cut -d' ' -f5 "$DIR/cpu" | median)"
+stop_server st
 
-# The backfill: one long INSERT ... SELECT (100 copies of pgbench_accounts), throttled
-# inside the statement.
-"$PG_BINDIR/psql" -X -q -h "$DIR" -p "$PORT" -U bench_bf -d postgres \
-	-c "INSERT INTO backfill SELECT aid, repeat('x', 100) FROM pgbench_accounts, generate_series(1, 100) g" \
-	>/dev/null 2>&1 &
-bf=$!
-sleep 2
-lsn0=$("${PSQL[@]}" -c 'SELECT pg_current_wal_lsn()')
-t0=$(date +%s.%N)
-during=$(tps bench_other "$WAL_SECONDS")
-lsn1=$("${PSQL[@]}" -c 'SELECT pg_current_wal_lsn()')
-t1=$(date +%s.%N)
-wait_event=$("${PSQL[@]}" -c "SELECT wait_event_type || '/' || wait_event FROM pg_stat_activity WHERE usename = 'bench_bf' AND state = 'active'")
-"${PSQL[@]}" -c "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE usename = 'bench_bf'" >/dev/null
-wait "$bf" 2>/dev/null || true
-bytes=$("${PSQL[@]}" -c "SELECT pg_wal_lsn_diff('$lsn1', '$lsn0')")
-rate=$(awk -v b="$bytes" -v t0="$t0" -v t1="$t1" 'BEGIN {printf "%.0f", b / (t1 - t0)}')
-printf 'budget %d B/s, measured instance WAL rate %d B/s over %.1f s: %.3f of budget (target within 0.80..1.20)\n' \
-	"$WAL_BUDGET" "$rate" "$(awk -v a="$t0" -v b="$t1" 'BEGIN {print b - a}')" \
-	"$(awk -v r="$rate" -v x="$WAL_BUDGET" 'BEGIN {print r / x}')"
-printf 'backfill wait event while throttled: %s\n' "${wait_event:-none seen}"
-"${PSQL[@]}" -c "SELECT 'bench_bf throttled ' || round(throttled_ms::numeric / 1000, 1) || ' s, charged ' || wal_bytes_charged || ' bytes' FROM hygiene.role_stats WHERE rolname = 'bench_bf'"
-printf 'bench_other pgbench -S: alone %.0f tps, during the throttled backfill %.0f tps (%.4f)\n' \
-	"$alone" "$during" "$(awk -v a="$during" -v b="$alone" 'BEGIN {print a / b}')"
+# One long INSERT ... SELECT (100 copies of pgbench_accounts), in the background.
+start_backfill()
+{
+	"$PG_BINDIR/psql" -X -q -h "$DIR/hy" -p "$PORT" -U bench_bf -d postgres \
+		-c "INSERT INTO backfill SELECT aid, repeat('x', 100) FROM pgbench_accounts, generate_series(1, 100) g" \
+		>/dev/null 2>&1 &
+	bf=$!
+}
+stop_backfill()
+{
+	psql_on hy -c "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE usename = 'bench_bf'" >/dev/null
+	wait "$bf" 2>/dev/null || true
+	psql_on hy -c 'TRUNCATE backfill'
+}
 
-# For contrast: the same backfill without a budget, for a shorter window.
-"${PSQL[@]}" -c 'ALTER ROLE bench_bf RESET pg_hygiene.max_wal_bytes_per_second'
-"$PG_BINDIR/psql" -X -q -h "$DIR" -p "$PORT" -U bench_bf -d postgres \
-	-c "INSERT INTO backfill SELECT aid, repeat('x', 100) FROM pgbench_accounts, generate_series(1, 100) g" \
-	>/dev/null 2>&1 &
-bf=$!
+say "write budget: bench_bf limited to $WAL_BUDGET B/s over ${WAL_SECONDS}s while bench_other runs pgbench -S"
+alone=$(tps hy bench_other "$WAL_SECONDS")
+start_backfill
 sleep 2
-lsn0=$("${PSQL[@]}" -c 'SELECT pg_current_wal_lsn()')
+psql_on hy -c 'SELECT hygiene.reset_role_stats()' >/dev/null
+lsn0=$(psql_on hy -c 'SELECT pg_current_wal_lsn()')
 t0=$(date +%s.%N)
-unthrottled=$(tps bench_other 10)
-lsn1=$("${PSQL[@]}" -c 'SELECT pg_current_wal_lsn()')
+during=$(tps hy bench_other "$WAL_SECONDS")
+lsn1=$(psql_on hy -c 'SELECT pg_current_wal_lsn()')
 t1=$(date +%s.%N)
-"${PSQL[@]}" -c "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE usename = 'bench_bf'" >/dev/null
-wait "$bf" 2>/dev/null || true
-bytes=$("${PSQL[@]}" -c "SELECT pg_wal_lsn_diff('$lsn1', '$lsn0')")
-printf 'contrast, no budget: backfill WAL rate %.0f B/s, bench_other %.0f tps (%.4f of alone)\n' \
+charged=$(psql_on hy -c "SELECT wal_bytes_charged || ' ' || round(throttled_ms::numeric / 1000, 1) FROM hygiene.role_stats WHERE rolname = 'bench_bf'")
+wait_event=$(psql_on hy -c "SELECT wait_event_type || '/' || wait_event FROM pg_stat_activity WHERE usename = 'bench_bf' AND state = 'active'")
+stop_backfill
+bytes=$(psql_on hy -c "SELECT pg_wal_lsn_diff('$lsn1', '$lsn0')")
+secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.1f", b - a}')
+rate=$(awk -v b="$bytes" -v t="$secs" 'BEGIN {printf "%.0f", b / t}')
+crate=$(awk -v b="${charged%% *}" -v t="$secs" 'BEGIN {printf "%.0f", b / t}')
+printf 'budget %d B/s; over %s s the instance WAL rate was %d B/s (%.3f of budget, target 0.80..1.20);\n' \
+	"$WAL_BUDGET" "$secs" "$rate" "$(ratio "$rate" "$WAL_BUDGET")"
+printf '  charged to bench_bf %d B/s (%.3f of budget), throttled %s s; wait event seen: %s\n' \
+	"$crate" "$(ratio "$crate" "$WAL_BUDGET")" "${charged##* }" "${wait_event:-none}"
+printf 'bench_other pgbench -S: alone %.0f tps, during the throttled backfill %.0f tps (%s)\n' \
+	"$alone" "$during" "$(ratio "$during" "$alone")"
+
+# For contrast: the same backfill without a budget, over a shorter window.
+psql_on hy -c 'ALTER ROLE bench_bf RESET pg_hygiene.max_wal_bytes_per_second'
+start_backfill
+sleep 2
+lsn0=$(psql_on hy -c 'SELECT pg_current_wal_lsn()')
+t0=$(date +%s.%N)
+unthrottled=$(tps hy bench_other 10)
+lsn1=$(psql_on hy -c 'SELECT pg_current_wal_lsn()')
+t1=$(date +%s.%N)
+stop_backfill
+bytes=$(psql_on hy -c "SELECT pg_wal_lsn_diff('$lsn1', '$lsn0')")
+printf 'contrast, no budget: backfill WAL rate %.0f B/s, bench_other %.0f tps (%s of alone)\n' \
 	"$(awk -v b="$bytes" -v t0="$t0" -v t1="$t1" 'BEGIN {print b / (t1 - t0)}')" "$unthrottled" \
-	"$(awk -v a="$unthrottled" -v b="$alone" 'BEGIN {print a / b}')"
+	"$(ratio "$unthrottled" "$alone")"
 
-echo "machine: $(nproc) cores, $(uname -r), $(date -u +%Y-%m-%dT%H:%MZ)"
+echo "machine: $(nproc) cores, $(uname -r), load average $(cut -d' ' -f1-3 /proc/loadavg), $(date -u +%Y-%m-%dT%H:%MZ)"

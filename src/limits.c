@@ -371,6 +371,23 @@ lim_slot_free(const LimWaiter *me, int mypgprocno)
 	return true;
 }
 
+/*
+ * Which limit keeps "me" out: a full role cap, else a full instance cap, else
+ * (queued statements go first) the role cap if there is one.  Caller holds the
+ * lock.
+ */
+static LimReason
+lim_block_reason(const LimWaiter *me)
+{
+	if (me->role_cap > 0 && me->role->active >= me->role_cap)
+		return LIM_REJECT_ACTIVE;
+	if (me->total_cap > 0 && me->priority != LIM_PRIO_CRITICAL &&
+		lim_shared->total_active >= me->total_cap)
+		return LIM_REJECT_TOTAL;
+	/* both have room: queued statements go first */
+	return me->role_cap > 0 ? LIM_REJECT_ACTIVE : LIM_REJECT_TOTAL;
+}
+
 /* Wake every queued statement so that each re-checks.  Caller holds the lock. */
 static void
 lim_wake_waiters(void)
@@ -442,7 +459,9 @@ lim_backend_exit(int code, Datum arg)
 {
 	if (lim_shared == NULL || MyProc == NULL)
 		return;
-	LWLockAcquire(lim_shared->lock, LW_EXCLUSIVE);
+	/* never true by construction; but a self-deadlock at exit would be worse */
+	if (!LWLockHeldByMe(lim_shared->lock))
+		LWLockAcquire(lim_shared->lock, LW_EXCLUSIVE);
 	lim_unregister_waiter_locked();
 	if (lim_held > 0)
 		lim_release_locked();
@@ -623,8 +642,7 @@ lim_admit(LimQuery *q)
 			/* Not free: decide between rejecting and (continuing to) wait. */
 			if (!lim_registered_waiter)
 			{
-				LimReason	reason = (me.role_cap > 0 && role->active >= me.role_cap) ?
-					LIM_REJECT_ACTIVE : LIM_REJECT_TOTAL;
+				LimReason	reason = lim_block_reason(&me);
 
 				/* background work is shed, not queued, at the instance cap */
 				if (!may_wait ||
@@ -674,8 +692,7 @@ lim_admit(LimQuery *q)
 			now = GetCurrentTimestamp();
 			if (now >= deadline)
 			{
-				LimReason	reason = (me.role_cap > 0 && role->active >= me.role_cap) ?
-					LIM_REJECT_ACTIVE : LIM_REJECT_TOTAL;
+				LimReason	reason = lim_block_reason(&me);
 				int			retry = lim_retry_after_ms(role);
 
 				if (role != NULL)
@@ -747,7 +764,8 @@ lim_admit(LimQuery *q)
 		if (lim_registered_waiter)
 		{
 			/* the error came from CHECK_FOR_INTERRUPTS: the lock is free */
-			lim_lock_exclusive();
+			if (!LWLockHeldByMe(lim_shared->lock))
+				lim_lock_exclusive();
 			if (role != NULL && start != 0)
 				role->wait_us += GetCurrentTimestamp() - start;
 			lim_unregister_waiter_locked();
