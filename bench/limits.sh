@@ -17,7 +17,7 @@
 #
 # Environment: PG_CONFIG, PORT (5520), ROUNDS (15), SECONDS_PER_RUN (4), CLIENTS (2),
 # SCALE (10), WAL_BUDGET (bytes/s, 2097152), WAL_SECONDS (30), CPU_ROUNDS (9),
-# CPU_STMTS (20000).
+# CPU_STMTS (40000).
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/common.sh"
 
 PORT=${PORT:-5520}
@@ -28,7 +28,7 @@ SCALE=${SCALE:-10}
 WAL_BUDGET=${WAL_BUDGET:-2097152}
 WAL_SECONDS=${WAL_SECONDS:-30}
 CPU_ROUNDS=${CPU_ROUNDS:-9}
-CPU_STMTS=${CPU_STMTS:-20000}
+CPU_STMTS=${CPU_STMTS:-40000}
 
 ensure_packages
 build_and_install
