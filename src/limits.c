@@ -263,7 +263,11 @@ lim_role_entry(void)
 	if (entry == NULL)
 	{
 		LWLockAcquire(lim_shared->lock, LW_EXCLUSIVE);
-		entry = hash_search(lim_roles, &roleid, HASH_ENTER_NULL, &found);
+		/* bounded: a shared hash would otherwise borrow from the shared slack */
+		if (hash_get_num_entries(lim_roles) >= lim_max_tracked_roles)
+			entry = hash_search(lim_roles, &roleid, HASH_FIND, &found);
+		else
+			entry = hash_search(lim_roles, &roleid, HASH_ENTER_NULL, &found);
 		if (entry != NULL && !found)
 		{
 			memset((char *) entry + sizeof(Oid), 0, sizeof(LimRole) - sizeof(Oid));
@@ -1280,14 +1284,11 @@ hygiene_role_stats(PG_FUNCTION_ARGS)
 		return (Datum) 0;
 
 	/* Copy under the lock, then build tuples (which may allocate and look up names). */
-	copy = palloc(sizeof(LimRole) * lim_max_tracked_roles);
 	LWLockAcquire(lim_shared->lock, LW_SHARED);
+	copy = palloc(sizeof(LimRole) * Max(1, hash_get_num_entries(lim_roles)));
 	hash_seq_init(&seq, lim_roles);
 	while ((e = hash_seq_search(&seq)) != NULL)
-	{
-		if (n < lim_max_tracked_roles)
-			copy[n++] = *e;
-	}
+		copy[n++] = *e;
 	LWLockRelease(lim_shared->lock);
 
 	for (i = 0; i < n; i++)
