@@ -7,9 +7,10 @@
 #    (same binaries, same data, each with its own socket directory and the same port
 #    number, no TCP): stock PostgreSQL (library not loaded) and pg_hygiene loaded; on
 #    the latter once as a role with no policy and once as a role with non-binding
-#    policies (every limit set, none reached).  Short runs alternate (rotating order)
-#    so that each round's ratios are measured under the same machine load; the medians
-#    of the per-round ratios are reported.
+#    policies (every limit set, none reached).  In each round the three run at the
+#    same time (one pgbench client each), so that they see the same machine load; the
+#    medians of the per-round ratios are reported.  The same comparison is made in
+#    backend CPU time per statement.
 # 2. Write budget: a backfill role with max_wal_bytes_per_second = X runs one long
 #    INSERT ... SELECT for WAL_SECONDS; its measured WAL rate is compared with X, and the
 #    pgbench -S TPS of another role during that window with its TPS alone (and, for
@@ -103,15 +104,16 @@ start_server hy pg_hygiene
 start_server st ''
 psql_on st -c 'SELECT 1' >/dev/null
 
-say "overhead: $ROUNDS rounds of stock / loaded, no policy / loaded, non-binding policies, ${SECS}s each, pgbench -S -c $CLIENTS, scale $SCALE"
+say "overhead: $ROUNDS rounds; in each, stock / loaded, no policy / loaded, non-binding policies run at the same time for ${SECS}s, pgbench -S -c 1 each, scale $SCALE"
 for s in st hy; do tps "$s" bench_plain 5 >/dev/null; done    # warm both caches
 : >"$DIR/ratios"
 for r in $(seq "$ROUNDS"); do
-	case $((r % 3)) in
-	1) stock=$(tps st bench_plain "$SECS"); loaded=$(tps hy bench_plain "$SECS"); policy=$(tps hy bench_policy "$SECS") ;;
-	2) loaded=$(tps hy bench_plain "$SECS"); policy=$(tps hy bench_policy "$SECS"); stock=$(tps st bench_plain "$SECS") ;;
-	0) policy=$(tps hy bench_policy "$SECS"); stock=$(tps st bench_plain "$SECS"); loaded=$(tps hy bench_plain "$SECS") ;;
-	esac
+	# simultaneous runs see the same machine load; the three share the CPUs alike
+	CLIENTS=1 tps st bench_plain "$SECS" >"$DIR/t.st" &
+	CLIENTS=1 tps hy bench_plain "$SECS" >"$DIR/t.hy" &
+	CLIENTS=1 tps hy bench_policy "$SECS" >"$DIR/t.po" &
+	wait
+	stock=$(cat "$DIR/t.st"); loaded=$(cat "$DIR/t.hy"); policy=$(cat "$DIR/t.po")
 	r1=$(ratio "$loaded" "$stock")
 	r2=$(ratio "$policy" "$stock")
 	printf 'round %2d: stock %6.0f tps, loaded/no policy %6.0f tps (%s), non-binding policies %6.0f tps (%s)\n' \
@@ -123,34 +125,36 @@ printf 'median ratio non-binding policies vs stock: %s (target >= 0.97)\n' "$(cu
 printf 'median tps: stock %.0f, loaded %.0f, policies %.0f\n' "$(cut -d' ' -f3 "$DIR/ratios" | median)" \
 	"$(cut -d' ' -f4 "$DIR/ratios" | median)" "$(cut -d' ' -f5 "$DIR/ratios" | median)"
 
-# The same comparison in server CPU time per statement, which depends much less on
-# what else runs on the machine than throughput does: one session sends CPU_STMTS
-# primary-key SELECTs (simple protocol) and reads its backend's utime+stime from
-# /proc before and after.
+# The same comparison in server CPU time per statement: one session per configuration
+# sends CPU_STMTS primary-key SELECTs (simple protocol) and reads its backend's
+# utime+stime from /proc before and after.
 TICK=$(getconf CLK_TCK)
-{
-	echo 'SELECT pg_backend_pid() AS pid \gset'
-	echo '\setenv BPID :pid'
-	echo "\\! awk '{print \$14 + \$15}' /proc/\$BPID/stat > $DIR/cpu.before"
-	awk -v n="$CPU_STMTS" -v rows="$((SCALE * 100000))" 'BEGIN {srand(1); for (i = 0; i < n; i++) printf "SELECT abalance FROM pgbench_accounts WHERE aid = %d;\n", 1 + int(rand() * rows)}'
-	echo "\\! awk '{print \$14 + \$15}' /proc/\$BPID/stat > $DIR/cpu.after"
-} >"$DIR/cpu.sql"
-chmod a+r "$DIR/cpu.sql"
-# microseconds of backend CPU per statement: server, role
+# one script per tag, each writing its own before/after files
+for tag in cs cl cp; do
+	{
+		echo 'SELECT pg_backend_pid() AS pid \gset'
+		echo '\setenv BPID :pid'
+		echo "\\! awk '{print \$14 + \$15}' /proc/\$BPID/stat > $DIR/cpu.$tag.before"
+		awk -v n="$CPU_STMTS" -v rows="$((SCALE * 100000))" 'BEGIN {srand(1); for (i = 0; i < n; i++) printf "SELECT abalance FROM pgbench_accounts WHERE aid = %d;\n", 1 + int(rand() * rows)}'
+		echo "\\! awk '{print \$14 + \$15}' /proc/\$BPID/stat > $DIR/cpu.$tag.after"
+	} >"$DIR/cpu.$tag.sql"
+done
+chmod a+r "$DIR"/cpu.*.sql
+# microseconds of backend CPU per statement: server, role, tag
 cpu_us()
 {
-	"$PG_BINDIR/psql" -X -q -h "$DIR/$1" -p "$PORT" -U "$2" -d postgres -o /dev/null -f "$DIR/cpu.sql"
-	awk -v a="$(cat "$DIR/cpu.before")" -v b="$(cat "$DIR/cpu.after")" -v t="$TICK" -v n="$CPU_STMTS" \
+	"$PG_BINDIR/psql" -X -q -h "$DIR/$1" -p "$PORT" -U "$2" -d postgres -o /dev/null -f "$DIR/cpu.$3.sql"
+	awk -v a="$(cat "$DIR/cpu.$3.before")" -v b="$(cat "$DIR/cpu.$3.after")" -v t="$TICK" -v n="$CPU_STMTS" \
 		'BEGIN {printf "%.2f", (b - a) * 1000000 / t / n}'
 }
-say "server CPU per statement: $CPU_ROUNDS rounds x 3 configurations x $CPU_STMTS statements"
+say "server CPU per statement: $CPU_ROUNDS rounds, the 3 configurations at the same time, $CPU_STMTS statements each"
 : >"$DIR/cpu"
 for r in $(seq "$CPU_ROUNDS"); do
-	case $((r % 3)) in
-	1) cs=$(cpu_us st bench_plain); cl=$(cpu_us hy bench_plain); cp=$(cpu_us hy bench_policy) ;;
-	2) cl=$(cpu_us hy bench_plain); cp=$(cpu_us hy bench_policy); cs=$(cpu_us st bench_plain) ;;
-	0) cp=$(cpu_us hy bench_policy); cs=$(cpu_us st bench_plain); cl=$(cpu_us hy bench_plain) ;;
-	esac
+	cpu_us st bench_plain cs >"$DIR/c.st" &
+	cpu_us hy bench_plain cl >"$DIR/c.hy" &
+	cpu_us hy bench_policy cp >"$DIR/c.po" &
+	wait
+	cs=$(cat "$DIR/c.st"); cl=$(cat "$DIR/c.hy"); cp=$(cat "$DIR/c.po")
 	printf 'round %2d: stock %s us, loaded/no policy %s us (%s), non-binding policies %s us (%s)\n' \
 		"$r" "$cs" "$cl" "$(ratio "$cs" "$cl")" "$cp" "$(ratio "$cs" "$cp")"
 	echo "$(ratio "$cs" "$cl") $(ratio "$cs" "$cp") $cs $cl $cp" >>"$DIR/cpu"
