@@ -4,9 +4,10 @@
  *		Per-role statement and priority limits: admission control, rate
  *		limits, write budgets, timeout ceilings and plan caps.
  *
- * limits.c holds the GUCs, the hooks, the shared per-role table and the
- * admission queue; limits_wal.c the write budget (max_wal_bytes_per_second).
- * The declarations below are what the two files share.  (Not "limits.h":
+ * limits.c holds the GUCs, the hooks, the timeout ceilings and the plan caps;
+ * limits_admit.c the shared per-role table, the admission queue and the
+ * statistics functions; limits_wal.c the write budget
+ * (max_wal_bytes_per_second).  The declarations below are what they share.  (Not "limits.h":
  * with -Isrc that name would shadow the C library header.)
  *
  * IDENTIFICATION
@@ -21,8 +22,25 @@
 
 #include "executor/execdesc.h"
 #include "nodes/execnodes.h"
-#include "storage/spin.h"
+#include "utils/guc.h"
 #include "utils/timestamp.h"
+
+/* SQLSTATEs of the rejections (documented in docs/limits.md). */
+#define ERRCODE_HYGIENE_ROLE_ACTIVE		MAKE_SQLSTATE('5','3','R','0','1')
+#define ERRCODE_HYGIENE_TOTAL_ACTIVE	MAKE_SQLSTATE('5','3','R','0','2')
+#define ERRCODE_HYGIENE_RATE			MAKE_SQLSTATE('5','3','R','0','3')
+#define ERRCODE_HYGIENE_PLAN_COST		MAKE_SQLSTATE('5','4','R','0','1')
+#define ERRCODE_HYGIENE_JOIN_RELS		MAKE_SQLSTATE('5','4','R','0','2')
+
+/* Priority classes (pg_hygiene.priority); a smaller value ranks first. */
+typedef enum LimPriority
+{
+	LIM_PRIO_CRITICAL = 0,
+	LIM_PRIO_HIGH,
+	LIM_PRIO_NORMAL,
+	LIM_PRIO_LOW,
+	LIM_PRIO_BACKGROUND
+} LimPriority;
 
 /* Rejection reasons, one counter each in LimRole.rejected[]. */
 typedef enum LimReason
@@ -59,13 +77,28 @@ typedef struct LimRole
 	TimestampTz stats_reset;
 } LimRole;
 
-/* GUCs shared with limits_wal.c */
+/* GUCs, defined in limits.c */
+extern int	lim_priority;
+extern int	lim_max_active_statements;
+extern int	lim_max_active_total;
+extern int	lim_max_statements_per_second;
 extern int	lim_max_wal_bytes_per_second;
+extern int	lim_queue_timeout;
+extern bool lim_exempt_superusers;
+extern bool lim_exempt_background;
+extern int	lim_max_tracked_roles;
 
 /* limits.c */
 extern void limits_init(void);
+extern bool lim_xact_dirty;
+
+/* limits_admit.c */
+extern const struct config_enum_entry lim_priority_options[];
+extern void lim_admit_init(void);
+extern void lim_admit_statement(QueryDesc *queryDesc);
 extern LimRole *lim_role_entry(void);
 extern bool lim_exempt(void);
+extern void lim_count_reject(LimRole *role, LimReason reason);
 extern void lim_lock_exclusive(void);
 extern void lim_unlock(void);
 extern void lim_sleep_until(TimestampTz until, int64 *slept_us);
