@@ -382,7 +382,8 @@ lim_ExecutorEnd(QueryDesc *queryDesc)
 		standard_ExecutorEnd(queryDesc);
 
 	if (hygiene_exec_nesting_level == 0 &&
-		(lim_statement_timeout_max > 0 || lim_idle_timeout_max > 0))
+		(lim_statement_timeout_max > 0 || lim_idle_timeout_max > 0) &&
+		IsTransactionState())
 		lim_clamp_ceilings();
 }
 
