@@ -1,6 +1,7 @@
 # Per-role limits across a backend killed with SIGKILL: the postmaster reinitialises
 # shared memory, the limiter starts from clean counts and admits statements again.
-# Also: the idle-in-transaction ceiling ends a session that switched its own timeout off.
+# Also: the idle-in-transaction ceiling ends a session that switched its own timeout off,
+# and a write-budgeted statement shows its wait in pg_stat_activity and can be cancelled.
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -19,6 +20,10 @@ CREATE EXTENSION pg_hygiene;
 CREATE ROLE crash_a LOGIN;
 ALTER ROLE crash_a SET pg_hygiene.max_active_statements = 1;
 ALTER ROLE crash_a SET pg_hygiene.queue_timeout = 0;
+CREATE ROLE wal_a LOGIN;
+ALTER ROLE wal_a SET pg_hygiene.max_wal_bytes_per_second = '64kB';
+CREATE TABLE wal_t (id int, pad text);
+GRANT INSERT ON wal_t TO wal_a;
 CREATE ROLE idle_a LOGIN;
 ALTER ROLE idle_a SET pg_hygiene.idle_in_transaction_timeout_max = '500ms';
 ALTER ROLE idle_a SET idle_in_transaction_session_timeout = 0;
@@ -94,6 +99,32 @@ close $fh;
 	extra_params => [ '-f', $script ]);
 like($err, qr/terminating connection due to idle-in-transaction timeout/,
 	'the idle-in-transaction ceiling applies although the session set 0');
+
+# Write budget: a long INSERT of wal_a is slowed inside the statement; the wait is
+# visible (wait event Extension) and cancellable.
+my $writer;
+{
+	local $ENV{PGUSER} = 'wal_a';
+	$writer = $node->background_psql('postgres', on_error_stop => 0);
+}
+$writer->{stdin} .=
+  "INSERT INTO wal_t SELECT g, repeat('x', 200) FROM generate_series(1, 100000) g;\n";
+$writer->{run}->pump_nb;
+ok( $node->poll_query_until('postgres', q{
+	SELECT count(*) = 1 FROM pg_stat_activity
+	WHERE usename = 'wal_a' AND wait_event_type = 'Extension' AND wait_event = 'Extension'}),
+	'the throttled INSERT waits with wait event Extension');
+is($node->safe_psql('postgres',
+		"SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE usename = 'wal_a' AND state = 'active'"),
+	't', 'cancel sent');
+ok($node->poll_query_until('postgres',
+		"SELECT count(*) = 0 FROM pg_stat_activity WHERE usename = 'wal_a' AND state = 'active'"),
+	'the throttled INSERT is cancellable');
+$writer->quit;
+is($node->safe_psql('postgres', 'SELECT count(*) FROM wal_t'), '0', 'the cancelled INSERT left no rows');
+cmp_ok($node->safe_psql('postgres',
+		"SELECT throttled_ms FROM hygiene.role_stats WHERE rolname = 'wal_a'"),
+	'>', 0, 'role_stats shows the time throttled');
 
 $node->stop;
 done_testing();
