@@ -247,26 +247,30 @@ lim_exempt(void)
 	return false;
 }
 
-/* Sleep on our latch until the given time (interruptible), adding the time slept. */
+/*
+ * Sleep on our latch until the given time (interruptible), adding the time
+ * slept to *slept_us as it goes, so that the caller's count is right even when
+ * an interrupt ends the sleep with an error.
+ */
 void
 lim_sleep_until(TimestampTz until, int64 *slept_us)
 {
-	TimestampTz start = GetCurrentTimestamp();
-	TimestampTz now = start;
+	TimestampTz now = GetCurrentTimestamp();
 
 	while (now < until)
 	{
 		long		ms = (long) ((until - now + 999) / 1000);
+		TimestampTz before = now;
 
 		if (ms > 1000)
 			ms = 1000;
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
 						 ms, PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);
-		CHECK_FOR_INTERRUPTS();
 		now = GetCurrentTimestamp();
+		*slept_us += now - before;
+		CHECK_FOR_INTERRUPTS();
 	}
-	*slept_us += now - start;
 }
 
 /* Can a queued statement take a slot now?  Caller holds the lock exclusively. */

@@ -63,6 +63,7 @@ static LimWrapped lim_wrapped[LIM_MAX_WRAPPED];
 static int	lim_nwrapped = 0;
 static uint64 lim_wal_mark = 0;		/* pgWalUsage.wal_bytes already charged */
 static bool lim_wal_mark_valid = false;
+static int64 lim_wal_slept = 0;		/* time slept in the current lim_wal_pay */
 
 /* Start charging from the current WAL position, if not yet doing so. */
 static void
@@ -103,13 +104,16 @@ lim_wal_charge(void)
 	lim_unlock();
 }
 
-/* Sleep until the role's WAL clock, if it is ahead of now. */
+/*
+ * Sleep until the role's WAL clock, if it is ahead of now.  The time slept is
+ * accumulated in a static (safe across the longjmp of a cancel) and added to
+ * the role's statistics however the sleep ends.
+ */
 static void
 lim_wal_pay(void)
 {
 	LimRole    *role = lim_role_entry();
 	TimestampTz clock;
-	int64		slept = 0;
 
 	if (role == NULL)
 		return;
@@ -118,14 +122,15 @@ lim_wal_pay(void)
 	lim_unlock();
 	if (clock <= GetCurrentTimestamp())
 		return;
+	lim_wal_slept = 0;
 	PG_TRY();
 	{
-		lim_sleep_until(clock, &slept);
+		lim_sleep_until(clock, &lim_wal_slept);
 	}
 	PG_FINALLY();
 	{
 		lim_lock_exclusive();
-		role->throttle_us += slept;
+		role->throttle_us += lim_wal_slept;
 		lim_unlock();
 	}
 	PG_END_TRY();
