@@ -37,6 +37,7 @@
 #include "advice.h"
 #include "noop_update.h"
 #include "query_rules.h"
+#include "limits_common.h"
 
 PG_MODULE_MAGIC;
 
@@ -199,6 +200,7 @@ _PG_init(void)
 	advice_init();
 	noop_update_init();
 	query_rules_init();
+	limits_init();
 
 	MarkGUCPrefixReserved("pg_hygiene");
 

@@ -1,0 +1,857 @@
+/*-------------------------------------------------------------------------
+ *
+ * limits_admit.c
+ *		Admission control for per-role limits: the shared per-role table,
+ *		the instance-wide count, the priority-ordered queue, the token bucket,
+ *		slot release on every exit path, and the statistics functions.
+ *
+ * A counted statement's slot lives exactly as long as its executor state: it
+ * is released by a reset callback on es_query_cxt (success, error, cancel and
+ * portal drop alike) and by a before_shmem_exit callback when the backend
+ * exits.  A backend that already holds a slot (several open portals) does not
+ * take a second one, so it can never wait for itself.
+ *
+ * Waiting is safe only when the backend holds no xid and no lock except the
+ * current statement's own relation locks: limits.c tracks whether an earlier
+ * statement of the transaction ran (lim_xact_dirty); otherwise the statement
+ * is admitted or rejected at once.  Waits are bounded by
+ * pg_hygiene.queue_timeout, interruptible, and visible in pg_stat_activity as
+ * wait event Extension.  A queued statement ranks by priority class, then
+ * arrival; it is woken through its latch when a slot is released, and
+ * re-checks every 100 ms regardless.
+ *
+ * Locking: one LWLock (tranche "pg_hygiene_limits") protects the role hash,
+ * the instance-wide active count, the waiter array and every mutable field of
+ * the role entries.  It is never held across a wait or an ereport.
+ *
+ * IDENTIFICATION
+ *	  src/limits_admit.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/twophase.h"
+#include "access/xact.h"
+#include "executor/executor.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "storage/ipc.h"
+#include "storage/latch.h"
+#include "storage/lwlock.h"
+#include "storage/proc.h"
+#include "storage/shmem.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/hsearch.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+#include "utils/tuplestore.h"
+#include "utils/wait_event.h"
+
+#include "pg_hygiene.h"
+#include "limits_common.h"
+
+/* One queued statement, indexed by pgprocno. */
+typedef struct LimWaiter
+{
+	bool		waiting;
+	int			priority;
+	uint64		seq;			/* arrival order */
+	LimRole    *role;			/* NULL when the role is not tracked */
+	int			role_cap;		/* its max_active_statements, 0 = none */
+	int			total_cap;		/* its max_active_total, 0 = none */
+} LimWaiter;
+
+typedef struct LimShared
+{
+	LWLock	   *lock;
+	int			total_active;	/* statements counted against max_active_total */
+	int			nwaiting;		/* waiters[] entries with waiting = true */
+	uint64		next_seq;
+	uint64		untracked;		/* statements of roles the hash had no room for */
+	int			nwaiters;		/* length of waiters[] */
+	LimWaiter	waiters[FLEXIBLE_ARRAY_MEMBER];
+} LimShared;
+
+/* Per-statement state, allocated in es_query_cxt. */
+typedef struct LimQuery
+{
+	MemoryContextCallback cb;
+	bool		counted;		/* holds (a share of) the backend's slot */
+	uint64		generation;		/* lim_generation when counted */
+} LimQuery;
+
+/* Shared state */
+static LimShared *lim_shared = NULL;
+static HTAB *lim_roles = NULL;
+
+/* Backend state */
+static Oid	lim_cached_roleid = InvalidOid;
+static LimRole *lim_cached_role = NULL;
+static int	lim_held = 0;			/* live statements sharing our slot */
+static LimRole *lim_held_role = NULL;	/* role entry whose active we bumped */
+static bool lim_held_total = false;	/* we bumped total_active */
+static TimestampTz lim_held_since = 0;
+static uint64 lim_generation = 1;
+static bool lim_exit_registered = false;
+static volatile bool lim_registered_waiter = false;
+static bool lim_untracked_warned = false;
+
+static shmem_request_hook_type prev_shmem_request_hook = NULL;
+static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
+
+PG_FUNCTION_INFO_V1(hygiene_role_stats);
+PG_FUNCTION_INFO_V1(hygiene_reset_role_stats);
+PG_FUNCTION_INFO_V1(hygiene_limits_summary);
+
+const struct config_enum_entry lim_priority_options[] = {
+	{"critical", LIM_PRIO_CRITICAL, false},
+	{"high", LIM_PRIO_HIGH, false},
+	{"normal", LIM_PRIO_NORMAL, false},
+	{"low", LIM_PRIO_LOW, false},
+	{"background", LIM_PRIO_BACKGROUND, false},
+	{NULL, 0, false}
+};
+
+/* Number of waiter slots: one per PGPROC. */
+static int
+lim_waiter_count(void)
+{
+	return MaxBackends + NUM_AUXILIARY_PROCS + max_prepared_xacts;
+}
+
+/* Size of the fixed part of our shared memory. */
+static Size
+lim_shared_size(void)
+{
+	return add_size(offsetof(LimShared, waiters),
+					mul_size(lim_waiter_count(), sizeof(LimWaiter)));
+}
+
+/* shmem_request_hook: ask for the struct, the role hash and one LWLock. */
+static void
+lim_shmem_request(void)
+{
+	if (prev_shmem_request_hook)
+		prev_shmem_request_hook();
+
+	RequestAddinShmemSpace(lim_shared_size());
+	RequestAddinShmemSpace(hash_estimate_size(lim_max_tracked_roles,
+											  sizeof(LimRole)));
+	RequestNamedLWLockTranche("pg_hygiene_limits", 1);
+}
+
+/* shmem_startup_hook: attach, and initialise on first attach. */
+static void
+lim_shmem_startup(void)
+{
+	bool		found;
+	HASHCTL		info;
+
+	if (prev_shmem_startup_hook)
+		prev_shmem_startup_hook();
+
+	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
+	lim_shared = ShmemInitStruct("pg_hygiene limits", lim_shared_size(), &found);
+	if (!found)
+	{
+		memset(lim_shared, 0, lim_shared_size());
+		lim_shared->lock = &(GetNamedLWLockTranche("pg_hygiene_limits"))->lock;
+		lim_shared->next_seq = 1;
+		lim_shared->nwaiters = lim_waiter_count();
+	}
+	memset(&info, 0, sizeof(info));
+	info.keysize = sizeof(Oid);
+	info.entrysize = sizeof(LimRole);
+	lim_roles = ShmemInitHash("pg_hygiene limits roles",
+							  lim_max_tracked_roles, lim_max_tracked_roles,
+							  &info, HASH_ELEM | HASH_BLOBS);
+	LWLockRelease(AddinShmemInitLock);
+}
+
+/* Take the limits lock exclusively. */
+void
+lim_lock_exclusive(void)
+{
+	LWLockAcquire(lim_shared->lock, LW_EXCLUSIVE);
+}
+
+/* Release the limits lock. */
+void
+lim_unlock(void)
+{
+	LWLockRelease(lim_shared->lock);
+}
+
+/*
+ * The shared entry of the session user (the role whose ALTER ROLE settings
+ * the session runs with), created on first use; NULL when the table is full.
+ */
+LimRole *
+lim_role_entry(void)
+{
+	Oid			roleid = GetSessionUserId();
+	LimRole    *entry;
+	bool		found;
+
+	if (roleid == lim_cached_roleid && lim_cached_role != NULL)
+		return lim_cached_role;
+
+	LWLockAcquire(lim_shared->lock, LW_SHARED);
+	entry = hash_search(lim_roles, &roleid, HASH_FIND, NULL);
+	LWLockRelease(lim_shared->lock);
+	if (entry == NULL)
+	{
+		LWLockAcquire(lim_shared->lock, LW_EXCLUSIVE);
+		/* bounded: a shared hash would otherwise borrow from the shared slack */
+		if (hash_get_num_entries(lim_roles) >= lim_max_tracked_roles)
+			entry = hash_search(lim_roles, &roleid, HASH_FIND, &found);
+		else
+			entry = hash_search(lim_roles, &roleid, HASH_ENTER_NULL, &found);
+		if (entry != NULL && !found)
+		{
+			memset((char *) entry + sizeof(Oid), 0, sizeof(LimRole) - sizeof(Oid));
+			entry->stats_reset = GetCurrentTimestamp();
+		}
+		LWLockRelease(lim_shared->lock);
+	}
+	if (entry == NULL)
+	{
+		if (!lim_untracked_warned)
+			ereport(LOG,
+					(errmsg("pg_hygiene: no room to track role %u, its per-role limits are not enforced", roleid),
+					 errhint("Raise pg_hygiene.max_tracked_roles (currently %d) and restart.",
+							 lim_max_tracked_roles)));
+		lim_untracked_warned = true;
+		return NULL;
+	}
+	lim_cached_roleid = roleid;
+	lim_cached_role = entry;
+	return entry;
+}
+
+/*
+ * True when this session is counted but never delayed or rejected:
+ * superusers (pg_hygiene.exempt_superusers) and every process that is not a
+ * client backend (pg_hygiene.exempt_background).
+ */
+bool
+lim_exempt(void)
+{
+	if (MyBackendType != B_BACKEND)
+		return lim_exempt_background;
+	if (lim_exempt_superusers && superuser_arg(GetSessionUserId()))
+		return true;
+	return false;
+}
+
+/*
+ * Sleep on our latch until the given time (interruptible), adding the time
+ * slept to *slept_us as it goes, so that the caller's count is right even when
+ * an interrupt ends the sleep with an error.
+ */
+void
+lim_sleep_until(TimestampTz until, int64 *slept_us)
+{
+	TimestampTz now = GetCurrentTimestamp();
+
+	while (now < until)
+	{
+		long		ms = (long) ((until - now + 999) / 1000);
+		TimestampTz before = now;
+
+		if (ms > 1000)
+			ms = 1000;
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 ms, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		now = GetCurrentTimestamp();
+		*slept_us += now - before;
+		CHECK_FOR_INTERRUPTS();
+	}
+}
+
+/* Can a queued statement take a slot now?  Caller holds the lock exclusively. */
+static bool
+lim_waiter_eligible(const LimWaiter *w)
+{
+	if (w->role_cap > 0 && w->role != NULL && w->role->active >= w->role_cap)
+		return false;
+	if (w->total_cap > 0 && w->priority != LIM_PRIO_CRITICAL &&
+		lim_shared->total_active >= w->total_cap)
+		return false;
+	return true;
+}
+
+/*
+ * Is a slot free for "me"?  My own caps must allow it and no queued statement
+ * that competes for the same capacity (same role under a role cap, or both
+ * under the instance cap) and could run now may rank before me (by priority,
+ * then arrival).  Caller holds the lock exclusively.
+ */
+static bool
+lim_slot_free(const LimWaiter *me, int mypgprocno)
+{
+	int			i;
+
+	if (!lim_waiter_eligible(me))
+		return false;
+	if (lim_shared->nwaiting == 0)
+		return true;
+	for (i = 0; i < lim_shared->nwaiters; i++)
+	{
+		const LimWaiter *w = &lim_shared->waiters[i];
+		bool		competes;
+
+		if (!w->waiting || i == mypgprocno)
+			continue;
+		competes = (me->role_cap > 0 && w->role == me->role) ||
+			(me->total_cap > 0 && w->total_cap > 0 &&
+			 me->priority != LIM_PRIO_CRITICAL);
+		if (!competes)
+			continue;
+		if (w->priority > me->priority ||
+			(w->priority == me->priority && w->seq > me->seq))
+			continue;
+		if (lim_waiter_eligible(w))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Which limit keeps "me" out: a full role cap, else a full instance cap, else
+ * (queued statements go first) the role cap if there is one.  Caller holds the
+ * lock.
+ */
+static LimReason
+lim_block_reason(const LimWaiter *me)
+{
+	if (me->role_cap > 0 && me->role->active >= me->role_cap)
+		return LIM_REJECT_ACTIVE;
+	if (me->total_cap > 0 && me->priority != LIM_PRIO_CRITICAL &&
+		lim_shared->total_active >= me->total_cap)
+		return LIM_REJECT_TOTAL;
+	/* both have room: queued statements go first */
+	return me->role_cap > 0 ? LIM_REJECT_ACTIVE : LIM_REJECT_TOTAL;
+}
+
+/* Wake every queued statement so that each re-checks.  Caller holds the lock. */
+static void
+lim_wake_waiters(void)
+{
+	int			i;
+
+	if (lim_shared->nwaiting == 0)
+		return;
+	for (i = 0; i < lim_shared->nwaiters; i++)
+	{
+		if (lim_shared->waiters[i].waiting)
+			SetLatch(&GetPGProcByNumber(i)->procLatch);
+	}
+}
+
+/* Give back the backend's slot.  Caller holds the lock exclusively. */
+static void
+lim_release_locked(void)
+{
+	if (lim_held_role != NULL)
+	{
+		lim_held_role->active--;
+		lim_held_role->finished++;
+		lim_held_role->exec_us += GetCurrentTimestamp() - lim_held_since;
+	}
+	if (lim_held_total)
+		lim_shared->total_active--;
+	lim_held_role = NULL;
+	lim_held_total = false;
+	lim_held = 0;
+	lim_generation++;
+	lim_wake_waiters();
+}
+
+/* Memory context callback: the statement's executor state is going away. */
+static void
+lim_query_done(void *arg)
+{
+	LimQuery   *q = (LimQuery *) arg;
+
+	if (!q->counted || q->generation != lim_generation || lim_shared == NULL)
+		return;
+	q->counted = false;
+	if (--lim_held > 0)
+		return;
+	LWLockAcquire(lim_shared->lock, LW_EXCLUSIVE);
+	lim_release_locked();
+	LWLockRelease(lim_shared->lock);
+}
+
+/* Remove our waiter entry, if any.  Caller holds the lock exclusively. */
+static void
+lim_unregister_waiter_locked(void)
+{
+	LimWaiter  *w = &lim_shared->waiters[MyProc->pgprocno];
+
+	if (w->waiting)
+	{
+		w->waiting = false;
+		lim_shared->nwaiting--;
+		lim_wake_waiters();
+	}
+	lim_registered_waiter = false;
+}
+
+/* before_shmem_exit: leave the queue and give back the slot on backend exit. */
+static void
+lim_backend_exit(int code, Datum arg)
+{
+	if (lim_shared == NULL || MyProc == NULL)
+		return;
+	/* never true by construction; but a self-deadlock at exit would be worse */
+	if (!LWLockHeldByMe(lim_shared->lock))
+		LWLockAcquire(lim_shared->lock, LW_EXCLUSIVE);
+	lim_unregister_waiter_locked();
+	if (lim_held > 0)
+		lim_release_locked();
+	LWLockRelease(lim_shared->lock);
+}
+
+/* Milliseconds a rejected client should wait before retrying the role cap. */
+static int
+lim_retry_after_ms(LimRole *role)
+{
+	int64		avg = 100000;	/* 100 ms when nothing is known yet */
+
+	if (role != NULL && role->finished > 0)
+		avg = role->exec_us / (int64) role->finished;
+	if (avg < 10000)
+		avg = 10000;
+	return (int) (avg / 1000);
+}
+
+/* Role name for messages (not the hot path: only on rejection). */
+static const char *
+lim_role_name(void)
+{
+	char	   *name = GetUserNameFromId(GetSessionUserId(), true);
+
+	return name ? name : "?";
+}
+
+/* Count a rejection under the lock. */
+void
+lim_count_reject(LimRole *role, LimReason reason)
+{
+	if (role == NULL)
+		return;
+	lim_lock_exclusive();
+	role->rejected[reason]++;
+	lim_unlock();
+}
+
+/* Refill the role's token bucket to "now".  Caller holds the lock. */
+static void
+lim_refill(LimRole *role, int rate, TimestampTz now)
+{
+	double		burst = Max((double) rate, 1.0);
+
+	if (role->tokens_at == 0)
+		role->tokens = burst;
+	else if (now > role->tokens_at)
+		role->tokens = Min(burst, role->tokens +
+						   (double) (now - role->tokens_at) * rate / 1000000.0);
+	role->tokens_at = now;
+}
+
+/*
+ * Admit one top-level statement: rate limit first, then the concurrency
+ * slot, waiting when allowed.  Errors out on rejection.
+ */
+static void
+lim_admit(LimQuery *q)
+{
+	LimRole    *role = lim_role_entry();
+	bool		exempt = lim_exempt();
+	bool		may_wait;
+	int			rate = lim_max_statements_per_second;
+	LimWaiter	me;
+	volatile TimestampTz start = 0;
+	TimestampTz deadline = 0;
+	int64		waited_us = 0;
+	bool		counted_queued = false;
+
+	if (role == NULL)
+	{
+		LWLockAcquire(lim_shared->lock, LW_EXCLUSIVE);
+		lim_shared->untracked++;
+		LWLockRelease(lim_shared->lock);
+	}
+
+	may_wait = !exempt && lim_queue_timeout > 0 && !lim_xact_dirty &&
+		!TransactionIdIsValid(GetTopTransactionIdIfAny());
+
+	/* Rate limit: take a token, or wait for one when that is allowed. */
+	if (rate > 0 && role != NULL && !exempt)
+	{
+		TimestampTz now = GetCurrentTimestamp();
+		int64		wait_us = 0;
+
+		lim_lock_exclusive();
+		lim_refill(role, rate, now);
+		if (role->tokens >= 1.0)
+			role->tokens -= 1.0;
+		else
+		{
+			wait_us = (int64) ((1.0 - role->tokens) * 1000000.0 / rate);
+			if (!may_wait || wait_us > (int64) lim_queue_timeout * 1000)
+			{
+				role->rejected[LIM_REJECT_RATE]++;
+				lim_unlock();
+				ereport(ERROR,
+						(errcode(ERRCODE_HYGIENE_RATE),
+						 errmsg("statement rate limit exceeded for role \"%s\"",
+								lim_role_name()),
+						 errdetail("pg_hygiene.max_statements_per_second is %d for this role.",
+								   rate),
+						 errhint("Retry after %d ms.", (int) (wait_us / 1000) + 1)));
+			}
+			/* Reserve the token now; it is paid for by sleeping. */
+			role->tokens -= 1.0;
+			role->queued++;
+			counted_queued = true;
+		}
+		lim_unlock();
+		if (wait_us > 0)
+		{
+			int64		slept = 0;
+
+			lim_sleep_until(now + wait_us, &slept);
+			waited_us += slept;
+		}
+	}
+
+	/* Another open portal of this backend already holds the slot. */
+	if (lim_held > 0)
+	{
+		lim_held++;
+		q->counted = true;
+		q->generation = lim_generation;
+		if (role != NULL)
+		{
+			lim_lock_exclusive();
+			role->admitted++;
+			role->wait_us += waited_us;
+			lim_unlock();
+		}
+		return;
+	}
+
+	memset(&me, 0, sizeof(me));
+	me.priority = lim_priority;
+	me.seq = UINT64_MAX;
+	me.role = role;
+	me.role_cap = (role != NULL) ? lim_max_active_statements : 0;
+	me.total_cap = lim_max_active_total;
+
+	PG_TRY();
+	{
+		lim_lock_exclusive();
+		for (;;)
+		{
+			TimestampTz now;
+			long		ms;
+
+			if (exempt || lim_slot_free(&me, MyProc->pgprocno))
+				break;
+
+			/* Not free: decide between rejecting and (continuing to) wait. */
+			if (!lim_registered_waiter)
+			{
+				LimReason	reason = lim_block_reason(&me);
+
+				/* background work is shed, not queued, at the instance cap */
+				if (!may_wait ||
+					(reason == LIM_REJECT_TOTAL && me.priority == LIM_PRIO_BACKGROUND))
+				{
+					int			active_now = (reason == LIM_REJECT_ACTIVE) ?
+						role->active : lim_shared->total_active;
+					int			retry = lim_retry_after_ms(role);
+
+					if (role != NULL)
+						role->rejected[reason]++;
+					lim_unlock();
+					if (reason == LIM_REJECT_ACTIVE)
+						ereport(ERROR,
+								(errcode(ERRCODE_HYGIENE_ROLE_ACTIVE),
+								 errmsg("too many active statements for role \"%s\"",
+										lim_role_name()),
+								 errdetail("pg_hygiene.max_active_statements is %d for this role and %d of its statements are running; %s.",
+										   me.role_cap, active_now,
+										   may_wait ? "this statement may not queue" :
+										   "the statement could not queue because its transaction already holds locks or has queue_timeout 0"),
+								 errhint("Retry after %d ms.", retry)));
+					else
+						ereport(ERROR,
+								(errcode(ERRCODE_HYGIENE_TOTAL_ACTIVE),
+								 errmsg("too many active statements in the instance"),
+								 errdetail("pg_hygiene.max_active_total is %d and %d statements are running; priority \"%s\" %s.",
+										   me.total_cap, active_now,
+										   lim_priority_options[me.priority].name,
+										   me.priority == LIM_PRIO_BACKGROUND ?
+										   "is shed rather than queued" :
+										   "could not queue because its transaction already holds locks or has queue_timeout 0"),
+								 errhint("Retry after %d ms.", retry)));
+				}
+				start = GetCurrentTimestamp();
+				deadline = TimestampTzPlusMilliseconds(start, lim_queue_timeout);
+				me.seq = lim_shared->next_seq++;
+				me.waiting = true;
+				lim_shared->waiters[MyProc->pgprocno] = me;
+				lim_shared->nwaiting++;
+				lim_registered_waiter = true;
+				if (role != NULL && !counted_queued)
+					role->queued++;
+				counted_queued = true;
+			}
+
+			now = GetCurrentTimestamp();
+			if (now >= deadline)
+			{
+				LimReason	reason = lim_block_reason(&me);
+				int			retry = lim_retry_after_ms(role);
+
+				if (role != NULL)
+				{
+					role->rejected[reason]++;
+					role->wait_us += now - start;
+				}
+				lim_unregister_waiter_locked();
+				lim_unlock();
+				if (reason == LIM_REJECT_ACTIVE)
+					ereport(ERROR,
+							(errcode(ERRCODE_HYGIENE_ROLE_ACTIVE),
+							 errmsg("timed out waiting for an active statement slot for role \"%s\"",
+									lim_role_name()),
+							 errdetail("pg_hygiene.max_active_statements is %d for this role; the statement waited %d ms (pg_hygiene.queue_timeout).",
+									   me.role_cap, lim_queue_timeout),
+							 errhint("Retry after %d ms.", retry)));
+				else
+					ereport(ERROR,
+							(errcode(ERRCODE_HYGIENE_TOTAL_ACTIVE),
+							 errmsg("timed out waiting for an active statement slot in the instance"),
+							 errdetail("pg_hygiene.max_active_total is %d; the statement of priority \"%s\" waited %d ms (pg_hygiene.queue_timeout).",
+									   me.total_cap, lim_priority_options[me.priority].name,
+									   lim_queue_timeout),
+							 errhint("Retry after %d ms.", retry)));
+			}
+			lim_unlock();
+
+			ms = (long) ((deadline - now + 999) / 1000);
+			if (ms > 100)
+				ms = 100;		/* re-check regularly even without a wakeup */
+			(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+							 ms, PG_WAIT_EXTENSION);
+			ResetLatch(MyLatch);
+			CHECK_FOR_INTERRUPTS();
+			lim_lock_exclusive();
+		}
+
+		/* Admitted (lock held). */
+		if (lim_registered_waiter)
+		{
+			waited_us += GetCurrentTimestamp() - start;
+			lim_unregister_waiter_locked();
+		}
+		if (role != NULL)
+		{
+			/* counted for role_stats.active_now even without a role cap */
+			role->active++;
+			lim_held_role = role;
+		}
+		if (me.total_cap > 0)
+		{
+			lim_shared->total_active++;
+			lim_held_total = true;
+		}
+		if (role != NULL)
+		{
+			role->admitted++;
+			role->wait_us += waited_us;
+		}
+		lim_held = 1;
+		lim_held_since = GetCurrentTimestamp();
+		q->counted = true;
+		q->generation = lim_generation;
+		lim_unlock();
+	}
+	PG_CATCH();
+	{
+		if (lim_registered_waiter)
+		{
+			/* the error came from CHECK_FOR_INTERRUPTS: the lock is free */
+			if (!LWLockHeldByMe(lim_shared->lock))
+				lim_lock_exclusive();
+			if (role != NULL && start != 0)
+				role->wait_us += GetCurrentTimestamp() - start;
+			lim_unregister_waiter_locked();
+			lim_unlock();
+		}
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+}
+
+
+/*
+ * Admission of one top-level statement whose executor state has just been set
+ * up: tie the slot to es_query_cxt, then admit (may wait or error out).
+ */
+void
+lim_admit_statement(QueryDesc *queryDesc)
+{
+	LimQuery   *q;
+
+	if (!lim_exit_registered)
+	{
+		before_shmem_exit(lim_backend_exit, (Datum) 0);
+		lim_exit_registered = true;
+	}
+	q = MemoryContextAllocZero(queryDesc->estate->es_query_cxt, sizeof(LimQuery));
+	q->cb.func = lim_query_done;
+	q->cb.arg = q;
+	MemoryContextRegisterResetCallback(queryDesc->estate->es_query_cxt, &q->cb);
+	lim_admit(q);
+}
+
+/* Install the shared memory hooks of the limits module; called from limits_init. */
+void
+lim_admit_init(void)
+{
+	prev_shmem_request_hook = shmem_request_hook;
+	shmem_request_hook = lim_shmem_request;
+	prev_shmem_startup_hook = shmem_startup_hook;
+	shmem_startup_hook = lim_shmem_startup;
+}
+
+/*
+ * hygiene._role_stats(): one row per tracked role (see hygiene.role_stats).
+ */
+Datum
+hygiene_role_stats(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	HASH_SEQ_STATUS seq;
+	LimRole    *e;
+	LimRole    *copy;
+	int			n = 0;
+	int			i;
+
+	InitMaterializedSRF(fcinfo, 0);
+	if (lim_shared == NULL)
+		return (Datum) 0;
+
+	/* Copy under the lock, then build tuples (which may allocate and look up names). */
+	LWLockAcquire(lim_shared->lock, LW_SHARED);
+	copy = palloc(sizeof(LimRole) * Max(1, hash_get_num_entries(lim_roles)));
+	hash_seq_init(&seq, lim_roles);
+	while ((e = hash_seq_search(&seq)) != NULL)
+		copy[n++] = *e;
+	LWLockRelease(lim_shared->lock);
+
+	for (i = 0; i < n; i++)
+	{
+		Datum		values[16];
+		bool		nulls[16] = {false};
+		char	   *name;
+		int			c = 0;
+
+		e = &copy[i];
+		values[c++] = ObjectIdGetDatum(e->roleid);
+		name = GetUserNameFromId(e->roleid, true);
+		if (name)
+			values[c++] = CStringGetTextDatum(name);
+		else
+			nulls[c++] = true;
+		values[c++] = Int32GetDatum(e->active);
+		values[c++] = Int64GetDatum((int64) e->admitted);
+		values[c++] = Int64GetDatum((int64) e->queued);
+		values[c++] = Float8GetDatum((double) e->wait_us / 1000.0);
+		values[c++] = Int64GetDatum((int64) e->rejected[LIM_REJECT_ACTIVE]);
+		values[c++] = Int64GetDatum((int64) e->rejected[LIM_REJECT_TOTAL]);
+		values[c++] = Int64GetDatum((int64) e->rejected[LIM_REJECT_RATE]);
+		values[c++] = Int64GetDatum((int64) e->rejected[LIM_REJECT_PLAN_COST]);
+		values[c++] = Int64GetDatum((int64) e->rejected[LIM_REJECT_JOIN_RELS]);
+		values[c++] = Float8GetDatum((double) e->throttle_us / 1000.0);
+		values[c++] = Int64GetDatum((int64) e->wal_bytes);
+		values[c++] = TimestampTzGetDatum(e->stats_reset);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}
+
+/*
+ * hygiene.reset_role_stats(role oid): zero the statistics of one role, or
+ * of all roles when NULL.  Live state (active counts, buckets, WAL clock) is
+ * kept.
+ */
+Datum
+hygiene_reset_role_stats(PG_FUNCTION_ARGS)
+{
+	HASH_SEQ_STATUS seq;
+	LimRole    *e;
+	Oid			only = PG_ARGISNULL(0) ? InvalidOid : PG_GETARG_OID(0);
+	TimestampTz now = GetCurrentTimestamp();
+	int64		n = 0;
+
+	if (lim_shared == NULL)
+		PG_RETURN_INT64(0);
+	LWLockAcquire(lim_shared->lock, LW_EXCLUSIVE);
+	hash_seq_init(&seq, lim_roles);
+	while ((e = hash_seq_search(&seq)) != NULL)
+	{
+		if (OidIsValid(only) && e->roleid != only)
+			continue;
+		e->admitted = 0;
+		e->queued = 0;
+		memset(e->rejected, 0, sizeof(e->rejected));
+		e->wait_us = 0;
+		e->throttle_us = 0;
+		e->exec_us = 0;
+		e->finished = 0;
+		e->wal_bytes = 0;
+		e->stats_reset = now;
+		n++;
+	}
+	LWLockRelease(lim_shared->lock);
+	PG_RETURN_INT64(n);
+}
+
+/*
+ * hygiene._limits_summary(): instance-wide state of the limiter.
+ */
+Datum
+hygiene_limits_summary(PG_FUNCTION_ARGS)
+{
+	TupleDesc	tupdesc;
+	Datum		values[4];
+	bool		nulls[4] = {false};
+	long		nroles = 0;
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	if (lim_shared == NULL)
+	{
+		memset(nulls, true, sizeof(nulls));
+		PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+	}
+	LWLockAcquire(lim_shared->lock, LW_SHARED);
+	values[0] = Int32GetDatum(lim_shared->total_active);
+	values[1] = Int32GetDatum(lim_shared->nwaiting);
+	nroles = hash_get_num_entries(lim_roles);
+	values[3] = Int64GetDatum((int64) lim_shared->untracked);
+	LWLockRelease(lim_shared->lock);
+	values[2] = Int32GetDatum((int32) nroles);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+}

@@ -1,0 +1,245 @@
+/*-------------------------------------------------------------------------
+ *
+ * limits_wal.c
+ *		Write budget per role (pg_hygiene.max_wal_bytes_per_second): the
+ *		role's sessions are slowed, never failed, so that the WAL they write
+ *		stays under the budget.
+ *
+ * Each role has a "WAL clock" in shared memory: the time at which the WAL it
+ * has written so far is paid for at the budgeted rate.  Charging n bytes
+ * moves the clock n / rate seconds forward (from no earlier than 100 ms ago,
+ * which is the only burst allowed); a session whose role's clock is in the
+ * future sleeps until it, on its latch with wait event Extension, so the
+ * wait shows in pg_stat_activity and is cancellable.
+ *
+ * Where: WAL is read from this backend's pgWalUsage.wal_bytes.  Inside one
+ * long INSERT/UPDATE/DELETE/MERGE the ModifyTable subplan's ExecProcNodeReal
+ * is wrapped, so that every 8kB of WAL is charged and paid for before the
+ * next row is fetched; between statements the rest is charged at
+ * ExecutorEnd (or after a utility statement such as COPY) and paid for at
+ * the start of the next statement, before it runs.
+ *
+ * The wrapped nodes are kept in a small backend-local table keyed by the
+ * node; each entry is removed by a reset callback on the query's
+ * es_query_cxt, so nested statements cannot overwrite each other's state.
+ *
+ * IDENTIFICATION
+ *	  src/limits_wal.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "executor/executor.h"
+#include "executor/instrument.h"
+#include "nodes/nodeFuncs.h"
+#include "utils/memutils.h"
+
+#include "pg_hygiene.h"
+#include "limits_common.h"
+
+/* Charge and pay every this many WAL bytes inside a statement. */
+#define LIM_WAL_CHUNK		8192
+/* Idle credit: a role may write this much of its budget at once (µs). */
+#define LIM_WAL_BURST_US	100000
+/* Most ModifyTable nodes wrapped at once in one backend (nested statements). */
+#define LIM_MAX_WRAPPED		64
+
+typedef struct LimWrapped
+{
+	PlanState  *node;
+	ExecProcNodeMtd orig;
+} LimWrapped;
+
+/* Callback that unwraps one query's nodes when its executor state goes away. */
+typedef struct LimWrapCb
+{
+	MemoryContextCallback cb;
+	int			n;
+	PlanState  *nodes[FLEXIBLE_ARRAY_MEMBER];
+} LimWrapCb;
+
+static LimWrapped lim_wrapped[LIM_MAX_WRAPPED];
+static int	lim_nwrapped = 0;
+static uint64 lim_wal_mark = 0;		/* pgWalUsage.wal_bytes already charged */
+static bool lim_wal_mark_valid = false;
+static int64 lim_wal_slept = 0;		/* time slept in the current lim_wal_pay */
+
+/* Start charging from the current WAL position, if not yet doing so. */
+static void
+lim_wal_begin(void)
+{
+	if (!lim_wal_mark_valid)
+	{
+		lim_wal_mark = pgWalUsage.wal_bytes;
+		lim_wal_mark_valid = true;
+	}
+}
+
+/* Charge the WAL written since the last charge to the role's clock. */
+void
+lim_wal_charge(void)
+{
+	LimRole    *role;
+	uint64		delta;
+	TimestampTz now;
+	TimestampTz clock;
+	int			rate = lim_max_wal_bytes_per_second;
+
+	if (!lim_wal_mark_valid || rate <= 0)
+		return;
+	delta = pgWalUsage.wal_bytes - lim_wal_mark;
+	if (delta == 0)
+		return;
+	lim_wal_mark += delta;
+	role = lim_role_entry();
+	if (role == NULL)
+		return;
+	now = GetCurrentTimestamp();
+	lim_lock_exclusive();
+	clock = Max(role->wal_clock, now - LIM_WAL_BURST_US);
+	clock += (TimestampTz) ((double) delta * 1000000.0 / rate);
+	role->wal_clock = clock;
+	role->wal_bytes += delta;
+	lim_unlock();
+}
+
+/*
+ * Sleep until the role's WAL clock, if it is ahead of now.  The time slept is
+ * accumulated in a static (safe across the longjmp of a cancel) and added to
+ * the role's statistics however the sleep ends.
+ */
+static void
+lim_wal_pay(void)
+{
+	LimRole    *role = lim_role_entry();
+	TimestampTz clock;
+
+	if (role == NULL)
+		return;
+	lim_lock_exclusive();
+	clock = role->wal_clock;
+	lim_unlock();
+	if (clock <= GetCurrentTimestamp())
+		return;
+	lim_wal_slept = 0;
+	PG_TRY();
+	{
+		lim_sleep_until(clock, &lim_wal_slept);
+	}
+	PG_FINALLY();
+	{
+		lim_lock_exclusive();
+		role->throttle_us += lim_wal_slept;
+		lim_unlock();
+	}
+	PG_END_TRY();
+}
+
+/* Start of a top-level statement under a budget: pay the debt first. */
+void
+lim_wal_statement_start(void)
+{
+	lim_wal_begin();
+	lim_wal_charge();
+	lim_wal_pay();
+}
+
+/* Replacement ExecProcNodeReal of a ModifyTable subplan: charge per row. */
+static TupleTableSlot *
+lim_wal_exec_node(PlanState *node)
+{
+	int			i;
+
+	if (lim_wal_mark_valid && lim_max_wal_bytes_per_second > 0 &&
+		pgWalUsage.wal_bytes - lim_wal_mark >= LIM_WAL_CHUNK)
+	{
+		lim_wal_charge();
+		lim_wal_pay();
+	}
+	for (i = lim_nwrapped - 1; i >= 0; i--)
+	{
+		if (lim_wrapped[i].node == node)
+			return lim_wrapped[i].orig(node);
+	}
+	elog(ERROR, "pg_hygiene: wrapped plan node not found");
+	return NULL;				/* keep compiler quiet */
+}
+
+/* Forget a wrapped node (its query is ending). */
+void
+lim_wal_unwrap(PlanState *node)
+{
+	int			i;
+
+	for (i = lim_nwrapped - 1; i >= 0; i--)
+	{
+		if (lim_wrapped[i].node == node)
+		{
+			lim_wrapped[i] = lim_wrapped[lim_nwrapped - 1];
+			lim_nwrapped--;
+			return;
+		}
+	}
+}
+
+/* Reset callback of es_query_cxt: unwrap this query's nodes. */
+static void
+lim_wal_query_done(void *arg)
+{
+	LimWrapCb  *cb = (LimWrapCb *) arg;
+	int			i;
+
+	for (i = 0; i < cb->n; i++)
+		lim_wal_unwrap(cb->nodes[i]);
+}
+
+/* Collect the ModifyTable subplans of a plan state tree. */
+static bool
+lim_find_modify(PlanState *ps, void *context)
+{
+	List	  **found = (List **) context;
+
+	if (ps == NULL)
+		return false;
+	if (IsA(ps, ModifyTableState) && outerPlanState(ps) != NULL)
+		*found = lappend(*found, outerPlanState(ps));
+	return planstate_tree_walker(ps, lim_find_modify, context);
+}
+
+/* After ExecutorStart: wrap each ModifyTable subplan so that rows are charged. */
+void
+lim_wal_wrap_plan(QueryDesc *queryDesc)
+{
+	List	   *found = NIL;
+	ListCell   *lc;
+	LimWrapCb  *cb;
+	MemoryContext cxt = queryDesc->estate->es_query_cxt;
+
+	lim_wal_begin();
+	if (queryDesc->operation == CMD_SELECT &&
+		!queryDesc->plannedstmt->hasModifyingCTE)
+		return;
+	(void) lim_find_modify(queryDesc->planstate, &found);
+	if (found == NIL)
+		return;
+
+	cb = MemoryContextAllocZero(cxt, offsetof(LimWrapCb, nodes) +
+								sizeof(PlanState *) * list_length(found));
+	foreach(lc, found)
+	{
+		PlanState  *sub = (PlanState *) lfirst(lc);
+
+		if (lim_nwrapped >= LIM_MAX_WRAPPED)
+			break;				/* charged at ExecutorEnd instead */
+		lim_wrapped[lim_nwrapped].node = sub;
+		lim_wrapped[lim_nwrapped].orig = sub->ExecProcNodeReal;
+		lim_nwrapped++;
+		sub->ExecProcNodeReal = lim_wal_exec_node;
+		cb->nodes[cb->n++] = sub;
+	}
+	list_free(found);
+	cb->cb.func = lim_wal_query_done;
+	cb->cb.arg = cb;
+	MemoryContextRegisterResetCallback(cxt, &cb->cb);
+}
