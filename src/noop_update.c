@@ -843,6 +843,8 @@ noop_consider_row(NoopModify *nm, TupleTableSlot *planslot)
 	MemoryContextReset(nm->rowcxt);
 
 	noop_remember(nm, nr, &tid, skip);
+	if (same && !skip)
+		nr->delta.nonindexed_only++;	/* a no-op that stock will write: HOT-eligible */
 	if (skip)
 	{
 		nr->delta.noop_suppressed++;
@@ -942,14 +944,19 @@ hygiene_noop_update_trigger(PG_FUNCTION_ARGS)
 	if (nr->ineligible != NOOP_ELIGIBLE)
 	{
 		nr->delta.ineligible[nr->ineligible]++;
+		nr->delta.nonindexed_only++;	/* written, HOT-eligible */
 		noop_remember(nm, nr, &td->tg_trigslot->tts_tid, false);
 		return PointerGetDatum(td->tg_newtuple);
 	}
 	if (nr->mode == NOOP_OBSERVE)
+	{
+		nr->delta.nonindexed_only++;	/* written, HOT-eligible */
 		return PointerGetDatum(td->tg_newtuple);
+	}
 	if (noop_seen_full(nm))
 	{
 		nr->delta.ineligible[INELIGIBLE_OTHER]++;
+		nr->delta.nonindexed_only++;	/* written, HOT-eligible */
 		return PointerGetDatum(td->tg_newtuple);
 	}
 

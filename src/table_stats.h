@@ -35,7 +35,9 @@ typedef struct TableStatsDelta
 	uint64		noop_suppressed;	/* of those, rows for which no new version was written */
 	uint64		ineligible[INELIGIBLE_NREASONS];	/* rows not considered, by reason */
 	uint64		indexed_changed;	/* rows that changed at least one indexed column */
-	uint64		nonindexed_only;	/* rows that changed only non-indexed columns (HOT-eligible) */
+	uint64		nonindexed_only;	/* rows written that changed no indexed column
+									 * (HOT-eligible): changed rows, and no-op
+									 * rows that were written all the same */
 } TableStatsDelta;
 
 extern void table_stats_init(void);
