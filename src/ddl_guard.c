@@ -443,12 +443,9 @@ ddl_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 
 	if (!guarded)
 	{
-		if (prev_ProcessUtility)
-			prev_ProcessUtility(pstmt, queryString, readOnlyTree, context,
-								params, queryEnv, dest, qc);
-		else
-			standard_ProcessUtility(pstmt, queryString, readOnlyTree, context,
-									params, queryEnv, dest, qc);
+		hygiene_next_ProcessUtility(prev_ProcessUtility, pstmt, queryString,
+										readOnlyTree, context, params, queryEnv,
+										dest, qc);
 		return;
 	}
 
@@ -514,12 +511,9 @@ ddl_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 								 lock_lowered ? "armed" : "not armed",
 								 timer_mine ? "armed" : "not armed");
 
-		if (prev_ProcessUtility)
-			prev_ProcessUtility(pstmt, queryString, readOnlyTree, context,
-								params, queryEnv, dest, qc);
-		else
-			standard_ProcessUtility(pstmt, queryString, readOnlyTree, context,
-									params, queryEnv, dest, qc);
+		hygiene_next_ProcessUtility(prev_ProcessUtility, pstmt, queryString,
+										readOnlyTree, context, params, queryEnv,
+										dest, qc);
 	}
 	PG_CATCH();
 	{

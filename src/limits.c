@@ -421,23 +421,17 @@ lim_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 
 	if (!armed)
 	{
-		if (prev_ProcessUtility)
-			prev_ProcessUtility(pstmt, queryString, readOnlyTree, context,
-								params, queryEnv, dest, qc);
-		else
-			standard_ProcessUtility(pstmt, queryString, readOnlyTree, context,
-									params, queryEnv, dest, qc);
+		hygiene_next_ProcessUtility(prev_ProcessUtility, pstmt, queryString,
+										readOnlyTree, context, params, queryEnv,
+										dest, qc);
 	}
 	else
 	{
 		PG_TRY();
 		{
-			if (prev_ProcessUtility)
-				prev_ProcessUtility(pstmt, queryString, readOnlyTree, context,
-									params, queryEnv, dest, qc);
-			else
-				standard_ProcessUtility(pstmt, queryString, readOnlyTree, context,
-										params, queryEnv, dest, qc);
+			hygiene_next_ProcessUtility(prev_ProcessUtility, pstmt, queryString,
+											readOnlyTree, context, params, queryEnv,
+											dest, qc);
 		}
 		PG_FINALLY();
 		{

@@ -154,12 +154,9 @@ hygiene_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 	hygiene_exec_nesting_level++;
 	PG_TRY();
 	{
-		if (prev_ProcessUtility)
-			prev_ProcessUtility(pstmt, queryString, readOnlyTree, context,
-								params, queryEnv, dest, qc);
-		else
-			standard_ProcessUtility(pstmt, queryString, readOnlyTree, context,
-									params, queryEnv, dest, qc);
+		hygiene_next_ProcessUtility(prev_ProcessUtility, pstmt, queryString,
+										readOnlyTree, context, params, queryEnv,
+										dest, qc);
 	}
 	PG_FINALLY();
 	{

@@ -20,6 +20,7 @@
 #include "postgres.h"
 
 #include "access/parallel.h"
+#include "tcop/utility.h"
 
 #include "compat.h"
 
@@ -53,6 +54,24 @@ extern bool hygiene_debug;
 		if (hygiene_debug) \
 			ereport(NOTICE, (errmsg_internal(__VA_ARGS__))); \
 	} while (0)
+
+/*
+ * Run the rest of the ProcessUtility chain: the hook that was installed before
+ * the caller's (saved in its prev_ProcessUtility), or the standard function.
+ */
+static inline void
+hygiene_next_ProcessUtility(ProcessUtility_hook_type prev,
+							PlannedStmt *pstmt, const char *queryString,
+							bool readOnlyTree, ProcessUtilityContext context,
+							ParamListInfo params, QueryEnvironment *queryEnv,
+							DestReceiver *dest, QueryCompletion *qc)
+{
+	if (prev)
+		prev(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
+	else
+		standard_ProcessUtility(pstmt, queryString, readOnlyTree, context,
+								params, queryEnv, dest, qc);
+}
 
 /* shmem.c */
 extern void shmem_init(void);
