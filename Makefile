@@ -37,6 +37,9 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
+# PGXS tracks no header dependencies (without --enable-depend): rebuild on any header change.
+$(OBJS): $(wildcard $(srcdir)/src/*.h)
+
 # The three kinds as separate targets, so that one failing kind does not hide the others.
 .PHONY: regresscheck isolationcheck tapcheck
 regresscheck:
