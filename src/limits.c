@@ -11,11 +11,15 @@
  * compares integers: when no limit applies to the session nothing else
  * happens (no lock, no catalog lookup, no allocation, no PG_TRY).
  *
- * Admission happens in ExecutorStart of top-level statements only; utility
- * statements (DDL, COPY, EXPLAIN ANALYZE, DO, CALL, cursors opened with
- * DECLARE) are never counted.  lim_xact_dirty records whether an earlier
- * statement of the transaction ran (and so may hold locks): only a statement
- * that is the first of its transaction may wait for a slot.
+ * Admission happens in ExecutorStart of top-level statements, and for the
+ * top-level utility statements that run queries: DO, CALL, EXECUTE, CREATE
+ * TABLE AS / SELECT INTO, EXPLAIN ANALYZE and COPY are admitted in
+ * ProcessUtility before they run, and the queries they run share their slot;
+ * DECLARE CURSOR admits the query it opens, which holds the slot until the
+ * cursor is closed.  Other utility statements (DDL above all) are never
+ * counted.  lim_xact_dirty records whether an earlier statement of the
+ * transaction ran (and so may hold locks): only a statement that is the first
+ * of its transaction may wait for a slot.
  *
  * Ceilings: after each top-level statement the session's statement_timeout
  * and idle_in_transaction_session_timeout are lowered to the ceilings when
@@ -34,6 +38,7 @@
 #include <limits.h>
 
 #include "access/xact.h"
+#include "commands/defrem.h"
 #include "executor/executor.h"
 #include "miscadmin.h"
 #include "nodes/nodeFuncs.h"
@@ -66,6 +71,7 @@ int			lim_max_tracked_roles = 1000;
 
 /* Backend state */
 bool		lim_xact_dirty = false;	/* an earlier statement of this xact ran */
+static bool lim_admit_cursor = false;	/* admit the query a DECLARE opens */
 static bool lim_timer_armed = false;	/* we armed STATEMENT_TIMEOUT */
 
 static planner_hook_type prev_planner_hook = NULL;
@@ -263,8 +269,10 @@ static void
 lim_ExecutorStart(QueryDesc *queryDesc, int eflags)
 {
 	bool		top = (hygiene_exec_nesting_level == 0);
+	bool		cursor = lim_admit_cursor && hygiene_exec_nesting_level == 1;
 	bool		explain_only = (eflags & EXEC_FLAG_EXPLAIN_ONLY) != 0;
-	bool		admission = top && !explain_only && lim_admission_applies();
+	bool		admission = (top || cursor) && !explain_only &&
+		lim_admission_applies();
 	bool		wal = !explain_only && lim_max_wal_bytes_per_second > 0;
 
 	if ((admission || wal || lim_max_plan_cost > 0) && HYGIENE_ACTIVE())
@@ -293,6 +301,8 @@ lim_ExecutorStart(QueryDesc *queryDesc, int eflags)
 		admission = false;
 		wal = false;
 	}
+	if (top || cursor)
+		lim_admit_cursor = false;
 
 	if (prev_ExecutorStart)
 		prev_ExecutorStart(queryDesc, eflags);
@@ -388,11 +398,43 @@ lim_ExecutorEnd(QueryDesc *queryDesc)
 }
 
 /*
- * ProcessUtility hook: ceilings and write budget for utility statements (never
- * counted as slots).  Transaction control gets no work before it runs (ROLLBACK
- * may run in an aborted transaction, where no catalog may be read), only the
- * clamp afterwards while the transaction is still valid (so that a BEGIN that
- * is followed by idle time is already under the idle ceiling).
+ * Does this utility statement run queries that admission should count (see
+ * the file header)?  EXPLAIN only with ANALYZE.
+ */
+static bool
+lim_utility_runs_queries(Node *stmt)
+{
+	ListCell   *lc;
+
+	switch (nodeTag(stmt))
+	{
+		case T_DoStmt:
+		case T_CallStmt:
+		case T_ExecuteStmt:
+		case T_CreateTableAsStmt:
+		case T_CopyStmt:
+			return true;
+		case T_ExplainStmt:
+			foreach(lc, ((ExplainStmt *) stmt)->options)
+			{
+				DefElem    *opt = (DefElem *) lfirst(lc);
+
+				if (strcmp(opt->defname, "analyze") == 0)
+					return defGetBoolean(opt);
+			}
+			return false;
+		default:
+			return false;
+	}
+}
+
+/*
+ * ProcessUtility hook: admission of the utility statements that run queries,
+ * ceilings and write budget for all of them.  Transaction control gets no
+ * work before it runs (ROLLBACK may run in an aborted transaction, where no
+ * catalog may be read), only the clamp afterwards while the transaction is
+ * still valid (so that a BEGIN that is followed by idle time is already under
+ * the idle ceiling).
  */
 static void
 lim_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
@@ -405,11 +447,24 @@ lim_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 	bool		txn_stmt = IsA(stmt, TransactionStmt);
 	bool		lockless = txn_stmt || IsA(stmt, VariableSetStmt) ||
 		IsA(stmt, VariableShowStmt);
+	bool		admitted = false;
 	bool		armed = false;
 	bool		wal = false;
 
+	if (top)
+		lim_admit_cursor = false;
 	if (top && !txn_stmt && IsTransactionState())
 	{
+		if (lim_admission_applies() && HYGIENE_ACTIVE())
+		{
+			if (IsA(stmt, DeclareCursorStmt))
+				lim_admit_cursor = true;
+			else if (lim_utility_runs_queries(stmt))
+			{
+				lim_admit_utility();	/* may wait, or error out */
+				admitted = true;
+			}
+		}
 		if (lim_statement_timeout_max > 0 && !lockless)
 			armed = lim_arm_ceiling();
 		if (lim_max_wal_bytes_per_second > 0 && HYGIENE_ACTIVE() && !lim_exempt())
@@ -419,29 +474,33 @@ lim_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 		}
 	}
 
-	if (!armed)
+	if (!armed && !admitted)
 	{
 		hygiene_next_ProcessUtility(prev_ProcessUtility, pstmt, queryString,
-										readOnlyTree, context, params, queryEnv,
-										dest, qc);
+									readOnlyTree, context, params, queryEnv,
+									dest, qc);
 	}
 	else
 	{
 		PG_TRY();
 		{
 			hygiene_next_ProcessUtility(prev_ProcessUtility, pstmt, queryString,
-											readOnlyTree, context, params, queryEnv,
-											dest, qc);
+										readOnlyTree, context, params, queryEnv,
+										dest, qc);
 		}
 		PG_FINALLY();
 		{
-			lim_disarm_ceiling();
+			if (armed)
+				lim_disarm_ceiling();
+			if (admitted)
+				lim_utility_done();
 		}
 		PG_END_TRY();
 	}
 
 	if (top)
 	{
+		lim_admit_cursor = false;
 		if (wal)
 			lim_wal_charge();
 		if (!lockless)

@@ -20,9 +20,21 @@
  * arrival; it is woken through its latch when a slot is released, and
  * re-checks every 100 ms regardless.
  *
- * Locking: one LWLock (tranche "pg_hygiene_limits") protects the role hash,
- * the instance-wide active count, the waiter array and every mutable field of
- * the role entries.  It is never held across a wait or an ereport.
+ * A queued statement still holds its relation locks, and a slot holder may
+ * wait for one of them (say, a function that runs DDL): a deadlock that
+ * PostgreSQL's detector cannot see, since one half of it is a wait for a
+ * slot.  Once per deadlock_timeout of queueing, a queued statement follows
+ * pg_blocking_pids() from the slot holders that wait for a lock; if it finds
+ * itself, it is admitted past the cap (what stock PostgreSQL would have
+ * done), logged, and counted in role_stats.admitted_over_cap.
+ *
+ * Locking: the common path takes no lock.  A role's "active" count and the
+ * instance-wide count are atomics, bumped with compare-and-swap against the
+ * caps while nothing is queued; the other fields of a role entry are under
+ * its spinlock.  One LWLock (tranche "pg_hygiene_limits") protects the role
+ * hash and the queue (waiters[], next_seq); a statement that finds a cap full
+ * or others queued takes it to rank itself.  No lock is held across a wait
+ * or an ereport.
  *
  * IDENTIFICATION
  *	  src/limits_admit.c
@@ -43,6 +55,7 @@
 #include "storage/proc.h"
 #include "storage/shmem.h"
 #include "utils/acl.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
 #include "utils/memutils.h"
@@ -53,10 +66,15 @@
 #include "pg_hygiene.h"
 #include "limits_common.h"
 
-/* One queued statement, indexed by pgprocno. */
+/*
+ * One queued statement, indexed by pgprocno.  "holding" is written by the
+ * owning backend alone, without the lock, and read by queued statements only
+ * as a hint (see lim_queue_blocks_holder).
+ */
 typedef struct LimWaiter
 {
 	bool		waiting;
+	bool		holding;		/* this backend holds a slot */
 	int			priority;
 	uint64		seq;			/* arrival order */
 	LimRole    *role;			/* NULL when the role is not tracked */
@@ -66,16 +84,16 @@ typedef struct LimWaiter
 
 typedef struct LimShared
 {
-	LWLock	   *lock;
-	int			total_active;	/* statements counted against max_active_total */
-	int			nwaiting;		/* waiters[] entries with waiting = true */
+	LWLock	   *lock;			/* role hash, waiters[], next_seq */
+	pg_atomic_uint32 total_active;	/* statements counted against max_active_total */
+	pg_atomic_uint32 nwaiting;	/* waiters[] entries with waiting = true */
+	pg_atomic_uint64 untracked; /* statements of roles the hash had no room for */
 	uint64		next_seq;
-	uint64		untracked;		/* statements of roles the hash had no room for */
 	int			nwaiters;		/* length of waiters[] */
 	LimWaiter	waiters[FLEXIBLE_ARRAY_MEMBER];
 } LimShared;
 
-/* Per-statement state, allocated in es_query_cxt. */
+/* Per-statement state, allocated in es_query_cxt (or the utility's context). */
 typedef struct LimQuery
 {
 	MemoryContextCallback cb;
@@ -159,6 +177,9 @@ lim_shmem_startup(void)
 	{
 		memset(lim_shared, 0, lim_shared_size());
 		lim_shared->lock = &(GetNamedLWLockTranche("pg_hygiene_limits"))->lock;
+		pg_atomic_init_u32(&lim_shared->total_active, 0);
+		pg_atomic_init_u32(&lim_shared->nwaiting, 0);
+		pg_atomic_init_u64(&lim_shared->untracked, 0);
 		lim_shared->next_seq = 1;
 		lim_shared->nwaiters = lim_waiter_count();
 	}
@@ -169,20 +190,6 @@ lim_shmem_startup(void)
 							  lim_max_tracked_roles, lim_max_tracked_roles,
 							  &info, HASH_ELEM | HASH_BLOBS);
 	LWLockRelease(AddinShmemInitLock);
-}
-
-/* Take the limits lock exclusively. */
-void
-lim_lock_exclusive(void)
-{
-	LWLockAcquire(lim_shared->lock, LW_EXCLUSIVE);
-}
-
-/* Release the limits lock. */
-void
-lim_unlock(void)
-{
-	LWLockRelease(lim_shared->lock);
 }
 
 /*
@@ -213,6 +220,8 @@ lim_role_entry(void)
 		if (entry != NULL && !found)
 		{
 			memset((char *) entry + sizeof(Oid), 0, sizeof(LimRole) - sizeof(Oid));
+			pg_atomic_init_u32(&entry->active, 0);
+			SpinLockInit(&entry->mutex);
 			entry->stats_reset = GetCurrentTimestamp();
 		}
 		LWLockRelease(lim_shared->lock);
@@ -273,14 +282,15 @@ lim_sleep_until(TimestampTz until, int64 *slept_us)
 	}
 }
 
-/* Can a queued statement take a slot now?  Caller holds the lock exclusively. */
+/* Is the capacity a queued statement needs free now?  Reads the atomics only. */
 static bool
 lim_waiter_eligible(const LimWaiter *w)
 {
-	if (w->role_cap > 0 && w->role != NULL && w->role->active >= w->role_cap)
+	if (w->role_cap > 0 && w->role != NULL &&
+		pg_atomic_read_u32(&w->role->active) >= (uint32) w->role_cap)
 		return false;
 	if (w->total_cap > 0 && w->priority != LIM_PRIO_CRITICAL &&
-		lim_shared->total_active >= w->total_cap)
+		pg_atomic_read_u32(&lim_shared->total_active) >= (uint32) w->total_cap)
 		return false;
 	return true;
 }
@@ -289,7 +299,7 @@ lim_waiter_eligible(const LimWaiter *w)
  * Is a slot free for "me"?  My own caps must allow it and no queued statement
  * that competes for the same capacity (same role under a role cap, or both
  * under the instance cap) and could run now may rank before me (by priority,
- * then arrival).  Caller holds the lock exclusively.
+ * then arrival).  Caller holds the lock.
  */
 static bool
 lim_slot_free(const LimWaiter *me, int mypgprocno)
@@ -298,7 +308,7 @@ lim_slot_free(const LimWaiter *me, int mypgprocno)
 
 	if (!lim_waiter_eligible(me))
 		return false;
-	if (lim_shared->nwaiting == 0)
+	if (pg_atomic_read_u32(&lim_shared->nwaiting) == 0)
 		return true;
 	for (i = 0; i < lim_shared->nwaiters; i++)
 	{
@@ -321,18 +331,58 @@ lim_slot_free(const LimWaiter *me, int mypgprocno)
 	return true;
 }
 
+/* Add one to a counter unless it has reached cap (0 = no cap); lock-free. */
+static bool
+lim_increment_below(pg_atomic_uint32 *counter, int cap)
+{
+	uint32		cur = pg_atomic_read_u32(counter);
+
+	for (;;)
+	{
+		if (cap > 0 && cur >= (uint32) cap)
+			return false;
+		if (pg_atomic_compare_exchange_u32(counter, &cur, cur + 1))
+			return true;
+	}
+}
+
+/*
+ * Take a slot for "me": one more active statement of the role (counted even
+ * without a role cap) and, under an instance cap, one more in the instance.
+ * Exempt sessions are counted past every cap, and so is "me" when the caller
+ * passes force.  Returns false, having changed nothing, when a cap is full.
+ */
+static bool
+lim_take_slot(const LimWaiter *me, bool force)
+{
+	if (me->role != NULL &&
+		!lim_increment_below(&me->role->active, force ? 0 : me->role_cap))
+		return false;
+	if (me->total_cap > 0 &&
+		!lim_increment_below(&lim_shared->total_active,
+							 (force || me->priority == LIM_PRIO_CRITICAL) ? 0 : me->total_cap))
+	{
+		if (me->role != NULL)
+			pg_atomic_fetch_sub_u32(&me->role->active, 1);
+		return false;
+	}
+	lim_held_role = me->role;
+	lim_held_total = (me->total_cap > 0);
+	return true;
+}
+
 /*
  * Which limit keeps "me" out: a full role cap, else a full instance cap, else
- * (queued statements go first) the role cap if there is one.  Caller holds the
- * lock.
+ * (queued statements go first) the role cap if there is one.
  */
 static LimReason
 lim_block_reason(const LimWaiter *me)
 {
-	if (me->role_cap > 0 && me->role->active >= me->role_cap)
+	if (me->role_cap > 0 &&
+		pg_atomic_read_u32(&me->role->active) >= (uint32) me->role_cap)
 		return LIM_REJECT_ACTIVE;
 	if (me->total_cap > 0 && me->priority != LIM_PRIO_CRITICAL &&
-		lim_shared->total_active >= me->total_cap)
+		pg_atomic_read_u32(&lim_shared->total_active) >= (uint32) me->total_cap)
 		return LIM_REJECT_TOTAL;
 	/* both have room: queued statements go first */
 	return me->role_cap > 0 ? LIM_REJECT_ACTIVE : LIM_REJECT_TOTAL;
@@ -340,11 +390,11 @@ lim_block_reason(const LimWaiter *me)
 
 /* Wake every queued statement so that each re-checks.  Caller holds the lock. */
 static void
-lim_wake_waiters(void)
+lim_wake_waiters_locked(void)
 {
 	int			i;
 
-	if (lim_shared->nwaiting == 0)
+	if (pg_atomic_read_u32(&lim_shared->nwaiting) == 0)
 		return;
 	for (i = 0; i < lim_shared->nwaiters; i++)
 	{
@@ -353,23 +403,44 @@ lim_wake_waiters(void)
 	}
 }
 
-/* Give back the backend's slot.  Caller holds the lock exclusively. */
+/*
+ * Give back the backend's slot: lock-free, unless statements are queued, which
+ * are then woken.  The atomic decrement and the read of nwaiting are both full
+ * barriers, and a statement registers as waiting before its last check: so
+ * either it sees the freed slot or we see it waiting.
+ */
 static void
-lim_release_locked(void)
+lim_release(bool lock_held)
 {
 	if (lim_held_role != NULL)
 	{
-		lim_held_role->active--;
+		TimestampTz now = GetCurrentTimestamp();
+
+		pg_atomic_fetch_sub_u32(&lim_held_role->active, 1);
+		SpinLockAcquire(&lim_held_role->mutex);
 		lim_held_role->finished++;
-		lim_held_role->exec_us += GetCurrentTimestamp() - lim_held_since;
+		lim_held_role->exec_us += now - lim_held_since;
+		SpinLockRelease(&lim_held_role->mutex);
 	}
 	if (lim_held_total)
-		lim_shared->total_active--;
+		pg_atomic_fetch_sub_u32(&lim_shared->total_active, 1);
+	if (MyProc != NULL)
+		lim_shared->waiters[MyProc->pgprocno].holding = false;
 	lim_held_role = NULL;
 	lim_held_total = false;
 	lim_held = 0;
 	lim_generation++;
-	lim_wake_waiters();
+	pg_memory_barrier();
+	if (pg_atomic_read_u32(&lim_shared->nwaiting) == 0)
+		return;
+	if (lock_held)
+		lim_wake_waiters_locked();
+	else
+	{
+		LWLockAcquire(lim_shared->lock, LW_SHARED);
+		lim_wake_waiters_locked();
+		LWLockRelease(lim_shared->lock);
+	}
 }
 
 /* Memory context callback: the statement's executor state is going away. */
@@ -383,9 +454,7 @@ lim_query_done(void *arg)
 	q->counted = false;
 	if (--lim_held > 0)
 		return;
-	LWLockAcquire(lim_shared->lock, LW_EXCLUSIVE);
-	lim_release_locked();
-	LWLockRelease(lim_shared->lock);
+	lim_release(false);
 }
 
 /* Remove our waiter entry, if any.  Caller holds the lock exclusively. */
@@ -397,8 +466,8 @@ lim_unregister_waiter_locked(void)
 	if (w->waiting)
 	{
 		w->waiting = false;
-		lim_shared->nwaiting--;
-		lim_wake_waiters();
+		pg_atomic_fetch_sub_u32(&lim_shared->nwaiting, 1);
+		lim_wake_waiters_locked();
 	}
 	lim_registered_waiter = false;
 }
@@ -414,7 +483,7 @@ lim_backend_exit(int code, Datum arg)
 		LWLockAcquire(lim_shared->lock, LW_EXCLUSIVE);
 	lim_unregister_waiter_locked();
 	if (lim_held > 0)
-		lim_release_locked();
+		lim_release(true);
 	LWLockRelease(lim_shared->lock);
 }
 
@@ -424,8 +493,13 @@ lim_retry_after_ms(LimRole *role)
 {
 	int64		avg = 100000;	/* 100 ms when nothing is known yet */
 
-	if (role != NULL && role->finished > 0)
-		avg = role->exec_us / (int64) role->finished;
+	if (role != NULL)
+	{
+		SpinLockAcquire(&role->mutex);
+		if (role->finished > 0)
+			avg = role->exec_us / (int64) role->finished;
+		SpinLockRelease(&role->mutex);
+	}
 	if (avg < 10000)
 		avg = 10000;
 	return (int) (avg / 1000);
@@ -440,18 +514,18 @@ lim_role_name(void)
 	return name ? name : "?";
 }
 
-/* Count a rejection under the lock. */
+/* Count a rejection. */
 void
 lim_count_reject(LimRole *role, LimReason reason)
 {
 	if (role == NULL)
 		return;
-	lim_lock_exclusive();
+	SpinLockAcquire(&role->mutex);
 	role->rejected[reason]++;
-	lim_unlock();
+	SpinLockRelease(&role->mutex);
 }
 
-/* Refill the role's token bucket to "now".  Caller holds the lock. */
+/* Refill the role's token bucket to "now".  Caller holds the role's mutex. */
 static void
 lim_refill(LimRole *role, int rate, TimestampTz now)
 {
@@ -462,191 +536,259 @@ lim_refill(LimRole *role, int rate, TimestampTz now)
 	else if (now > role->tokens_at)
 		role->tokens = Min(burst, role->tokens +
 						   (double) (now - role->tokens_at) * rate / 1000000.0);
-	role->tokens_at = now;
+	if (now > role->tokens_at)
+		role->tokens_at = now;
 }
 
 /*
- * Admit one top-level statement: rate limit first, then the concurrency
- * slot, waiting when allowed.  Errors out on rejection.
+ * While we are queued, is a slot holder waiting, directly or through a chain
+ * of other lock waits, for a lock that we hold (the relation locks our
+ * statement took at parse analysis)?  That is a deadlock PostgreSQL's detector
+ * cannot see, because our half of it is a wait for a slot.  Follows
+ * pg_blocking_pids() from every slot holder that is in a lock wait, visiting
+ * at most LIM_CYCLE_MAX_VISITS backends.  Called without the limits lock,
+ * once per deadlock_timeout of queueing; the "holding" flags and wait events
+ * read here are hints, and pg_blocking_pids() confirms under the lock
+ * manager's own locks.  Returns the pid of the slot holder found, or 0.
  */
-static void
-lim_admit(LimQuery *q)
+#define LIM_CYCLE_MAX_VISITS 64
+
+static int
+lim_queue_blocks_holder(void)
 {
-	LimRole    *role = lim_role_entry();
-	bool		exempt = lim_exempt();
-	bool		may_wait;
-	int			rate = lim_max_statements_per_second;
-	LimWaiter	me;
+	int			frontier[LIM_CYCLE_MAX_VISITS];
+	int			holder_of[LIM_CYCLE_MAX_VISITS];
+	int			n = 0;
+	int			next = 0;
+	int			i;
+
+	for (i = 0; i < lim_shared->nwaiters && n < LIM_CYCLE_MAX_VISITS; i++)
+	{
+		PGPROC	   *proc = GetPGProcByNumber(i);
+		uint32		wait_event = *((volatile uint32 *) &proc->wait_event_info);
+
+		if (i == MyProc->pgprocno || !lim_shared->waiters[i].holding)
+			continue;
+		if ((wait_event & 0xFF000000) != PG_WAIT_LOCK || proc->pid == 0)
+			continue;
+		holder_of[n] = proc->pid;
+		frontier[n++] = proc->pid;
+	}
+	while (next < n)
+	{
+		ArrayType  *blockers;
+		int32	   *pids;
+		int			nblockers;
+		int			pid = frontier[next];
+		int			holder = holder_of[next];
+		int			j;
+
+		next++;
+		blockers = DatumGetArrayTypeP(DirectFunctionCall1(pg_blocking_pids,
+														  Int32GetDatum(pid)));
+		nblockers = ArrayGetNItems(ARR_NDIM(blockers), ARR_DIMS(blockers));
+		pids = (int32 *) ARR_DATA_PTR(blockers);
+		for (j = 0; j < nblockers; j++)
+		{
+			int			k;
+			bool		seen = false;
+
+			if (pids[j] == MyProcPid)
+				return holder;
+			for (k = 0; k < n && !seen; k++)
+				seen = (frontier[k] == pids[j]);
+			if (!seen && n < LIM_CYCLE_MAX_VISITS)
+			{
+				holder_of[n] = holder;
+				frontier[n++] = pids[j];
+			}
+		}
+		pfree(blockers);
+	}
+	return 0;
+}
+
+/* Take a token from the role's bucket, or wait for one when that is allowed. */
+static void
+lim_take_token(LimRole *role, int rate, bool may_wait, TimestampTz now,
+			   int64 *waited_us, bool *counted_queued)
+{
+	int64		wait_us = 0;
+
+	SpinLockAcquire(&role->mutex);
+	lim_refill(role, rate, now);
+	if (role->tokens >= 1.0)
+		role->tokens -= 1.0;
+	else
+	{
+		wait_us = (int64) ((1.0 - role->tokens) * 1000000.0 / rate);
+		if (!may_wait || wait_us > (int64) lim_queue_timeout * 1000)
+		{
+			role->rejected[LIM_REJECT_RATE]++;
+			SpinLockRelease(&role->mutex);
+			ereport(ERROR,
+					(errcode(ERRCODE_HYGIENE_RATE),
+					 errmsg("statement rate limit exceeded for role \"%s\"",
+							lim_role_name()),
+					 errdetail("pg_hygiene.max_statements_per_second is %d for this role.",
+							   rate),
+					 errhint("Retry after %d ms.", (int) (wait_us / 1000) + 1)));
+		}
+		/* Reserve the token now; it is paid for by sleeping. */
+		role->tokens -= 1.0;
+		role->queued++;
+		*counted_queued = true;
+	}
+	SpinLockRelease(&role->mutex);
+	if (wait_us > 0)
+	{
+		int64		slept = 0;
+
+		lim_sleep_until(now + wait_us, &slept);
+		*waited_us += slept;
+	}
+}
+
+/* Reject a statement that may not (or may no longer) wait for a slot. */
+static void
+lim_reject(const LimWaiter *me, LimReason reason, bool may_wait, bool timed_out)
+{
+	int			retry = lim_retry_after_ms(me->role);
+	int			active_now;
+
+	lim_count_reject(me->role, reason);
+	if (reason == LIM_REJECT_ACTIVE)
+	{
+		active_now = (int) pg_atomic_read_u32(&me->role->active);
+		if (timed_out)
+			ereport(ERROR,
+					(errcode(ERRCODE_HYGIENE_ROLE_ACTIVE),
+					 errmsg("timed out waiting for an active statement slot for role \"%s\"",
+							lim_role_name()),
+					 errdetail("pg_hygiene.max_active_statements is %d for this role; the statement waited %d ms (pg_hygiene.queue_timeout).",
+							   me->role_cap, lim_queue_timeout),
+					 errhint("Retry after %d ms.", retry)));
+		ereport(ERROR,
+				(errcode(ERRCODE_HYGIENE_ROLE_ACTIVE),
+				 errmsg("too many active statements for role \"%s\"",
+						lim_role_name()),
+				 errdetail("pg_hygiene.max_active_statements is %d for this role and %d of its statements are running; %s.",
+						   me->role_cap, active_now,
+						   may_wait ? "this statement may not queue" :
+						   "the statement could not queue because its transaction already holds locks or has queue_timeout 0"),
+				 errhint("Retry after %d ms.", retry)));
+	}
+	active_now = (int) pg_atomic_read_u32(&lim_shared->total_active);
+	if (timed_out)
+		ereport(ERROR,
+				(errcode(ERRCODE_HYGIENE_TOTAL_ACTIVE),
+				 errmsg("timed out waiting for an active statement slot in the instance"),
+				 errdetail("pg_hygiene.max_active_total is %d; the statement of priority \"%s\" waited %d ms (pg_hygiene.queue_timeout).",
+						   me->total_cap, lim_priority_options[me->priority].name,
+						   lim_queue_timeout),
+				 errhint("Retry after %d ms.", retry)));
+	ereport(ERROR,
+			(errcode(ERRCODE_HYGIENE_TOTAL_ACTIVE),
+			 errmsg("too many active statements in the instance"),
+			 errdetail("pg_hygiene.max_active_total is %d and %d statements are running; priority \"%s\" %s.",
+					   me->total_cap, active_now,
+					   lim_priority_options[me->priority].name,
+					   me->priority == LIM_PRIO_BACKGROUND ?
+					   "is shed rather than queued" :
+					   "could not queue because its transaction already holds locks or has queue_timeout 0"),
+			 errhint("Retry after %d ms.", retry)));
+}
+
+/*
+ * Wait in the queue until a slot is free for "me" and take it.  Errors out on
+ * rejection or timeout; returns true when admitted past a full cap to break
+ * a deadlock through the queue.  Caller holds no lock.
+ */
+static bool
+lim_queue(LimWaiter *me, bool may_wait, int64 *waited_us, bool *counted_queued)
+{
 	volatile TimestampTz start = 0;
 	TimestampTz deadline = 0;
-	int64		waited_us = 0;
-	bool		counted_queued = false;
-
-	if (role == NULL)
-	{
-		LWLockAcquire(lim_shared->lock, LW_EXCLUSIVE);
-		lim_shared->untracked++;
-		LWLockRelease(lim_shared->lock);
-	}
-
-	may_wait = !exempt && lim_queue_timeout > 0 && !lim_xact_dirty &&
-		!TransactionIdIsValid(GetTopTransactionIdIfAny());
-
-	/* Rate limit: take a token, or wait for one when that is allowed. */
-	if (rate > 0 && role != NULL && !exempt)
-	{
-		TimestampTz now = GetCurrentTimestamp();
-		int64		wait_us = 0;
-
-		lim_lock_exclusive();
-		lim_refill(role, rate, now);
-		if (role->tokens >= 1.0)
-			role->tokens -= 1.0;
-		else
-		{
-			wait_us = (int64) ((1.0 - role->tokens) * 1000000.0 / rate);
-			if (!may_wait || wait_us > (int64) lim_queue_timeout * 1000)
-			{
-				role->rejected[LIM_REJECT_RATE]++;
-				lim_unlock();
-				ereport(ERROR,
-						(errcode(ERRCODE_HYGIENE_RATE),
-						 errmsg("statement rate limit exceeded for role \"%s\"",
-								lim_role_name()),
-						 errdetail("pg_hygiene.max_statements_per_second is %d for this role.",
-								   rate),
-						 errhint("Retry after %d ms.", (int) (wait_us / 1000) + 1)));
-			}
-			/* Reserve the token now; it is paid for by sleeping. */
-			role->tokens -= 1.0;
-			role->queued++;
-			counted_queued = true;
-		}
-		lim_unlock();
-		if (wait_us > 0)
-		{
-			int64		slept = 0;
-
-			lim_sleep_until(now + wait_us, &slept);
-			waited_us += slept;
-		}
-	}
-
-	/* Another open portal of this backend already holds the slot. */
-	if (lim_held > 0)
-	{
-		lim_held++;
-		q->counted = true;
-		q->generation = lim_generation;
-		if (role != NULL)
-		{
-			lim_lock_exclusive();
-			role->admitted++;
-			role->wait_us += waited_us;
-			lim_unlock();
-		}
-		return;
-	}
-
-	memset(&me, 0, sizeof(me));
-	me.priority = lim_priority;
-	me.seq = UINT64_MAX;
-	me.role = role;
-	me.role_cap = (role != NULL) ? lim_max_active_statements : 0;
-	me.total_cap = lim_max_active_total;
+	TimestampTz next_cycle_check = 0;
+	bool		forced = false;
 
 	PG_TRY();
 	{
-		lim_lock_exclusive();
+		LWLockAcquire(lim_shared->lock, LW_EXCLUSIVE);
 		for (;;)
 		{
 			TimestampTz now;
 			long		ms;
 
-			if (exempt || lim_slot_free(&me, MyProc->pgprocno))
+			if (lim_slot_free(me, MyProc->pgprocno) && lim_take_slot(me, false))
 				break;
 
 			/* Not free: decide between rejecting and (continuing to) wait. */
 			if (!lim_registered_waiter)
 			{
-				LimReason	reason = lim_block_reason(&me);
+				LimReason	reason = lim_block_reason(me);
 
 				/* background work is shed, not queued, at the instance cap */
 				if (!may_wait ||
-					(reason == LIM_REJECT_TOTAL && me.priority == LIM_PRIO_BACKGROUND))
+					(reason == LIM_REJECT_TOTAL && me->priority == LIM_PRIO_BACKGROUND))
 				{
-					int			active_now = (reason == LIM_REJECT_ACTIVE) ?
-						role->active : lim_shared->total_active;
-					int			retry = lim_retry_after_ms(role);
-
-					if (role != NULL)
-						role->rejected[reason]++;
-					lim_unlock();
-					if (reason == LIM_REJECT_ACTIVE)
-						ereport(ERROR,
-								(errcode(ERRCODE_HYGIENE_ROLE_ACTIVE),
-								 errmsg("too many active statements for role \"%s\"",
-										lim_role_name()),
-								 errdetail("pg_hygiene.max_active_statements is %d for this role and %d of its statements are running; %s.",
-										   me.role_cap, active_now,
-										   may_wait ? "this statement may not queue" :
-										   "the statement could not queue because its transaction already holds locks or has queue_timeout 0"),
-								 errhint("Retry after %d ms.", retry)));
-					else
-						ereport(ERROR,
-								(errcode(ERRCODE_HYGIENE_TOTAL_ACTIVE),
-								 errmsg("too many active statements in the instance"),
-								 errdetail("pg_hygiene.max_active_total is %d and %d statements are running; priority \"%s\" %s.",
-										   me.total_cap, active_now,
-										   lim_priority_options[me.priority].name,
-										   me.priority == LIM_PRIO_BACKGROUND ?
-										   "is shed rather than queued" :
-										   "could not queue because its transaction already holds locks or has queue_timeout 0"),
-								 errhint("Retry after %d ms.", retry)));
+					LWLockRelease(lim_shared->lock);
+					lim_reject(me, reason, may_wait, false);
 				}
 				start = GetCurrentTimestamp();
 				deadline = TimestampTzPlusMilliseconds(start, lim_queue_timeout);
-				me.seq = lim_shared->next_seq++;
-				me.waiting = true;
-				lim_shared->waiters[MyProc->pgprocno] = me;
-				lim_shared->nwaiting++;
+				next_cycle_check = TimestampTzPlusMilliseconds(start, DeadlockTimeout);
+				me->seq = lim_shared->next_seq++;
+				me->waiting = true;
+				lim_shared->waiters[MyProc->pgprocno] = *me;
+				pg_atomic_fetch_add_u32(&lim_shared->nwaiting, 1);
 				lim_registered_waiter = true;
-				if (role != NULL && !counted_queued)
-					role->queued++;
-				counted_queued = true;
+				if (me->role != NULL && !*counted_queued)
+				{
+					SpinLockAcquire(&me->role->mutex);
+					me->role->queued++;
+					SpinLockRelease(&me->role->mutex);
+				}
+				*counted_queued = true;
+				continue;		/* check once more, now that releases wake us */
 			}
 
 			now = GetCurrentTimestamp();
 			if (now >= deadline)
 			{
-				LimReason	reason = lim_block_reason(&me);
-				int			retry = lim_retry_after_ms(role);
+				LimReason	reason = lim_block_reason(me);
 
-				if (role != NULL)
-				{
-					role->rejected[reason]++;
-					role->wait_us += now - start;
-				}
 				lim_unregister_waiter_locked();
-				lim_unlock();
-				if (reason == LIM_REJECT_ACTIVE)
-					ereport(ERROR,
-							(errcode(ERRCODE_HYGIENE_ROLE_ACTIVE),
-							 errmsg("timed out waiting for an active statement slot for role \"%s\"",
-									lim_role_name()),
-							 errdetail("pg_hygiene.max_active_statements is %d for this role; the statement waited %d ms (pg_hygiene.queue_timeout).",
-									   me.role_cap, lim_queue_timeout),
-							 errhint("Retry after %d ms.", retry)));
-				else
-					ereport(ERROR,
-							(errcode(ERRCODE_HYGIENE_TOTAL_ACTIVE),
-							 errmsg("timed out waiting for an active statement slot in the instance"),
-							 errdetail("pg_hygiene.max_active_total is %d; the statement of priority \"%s\" waited %d ms (pg_hygiene.queue_timeout).",
-									   me.total_cap, lim_priority_options[me.priority].name,
-									   lim_queue_timeout),
-							 errhint("Retry after %d ms.", retry)));
+				LWLockRelease(lim_shared->lock);
+				if (me->role != NULL)
+				{
+					SpinLockAcquire(&me->role->mutex);
+					me->role->wait_us += now - start;
+					SpinLockRelease(&me->role->mutex);
+				}
+				start = 0;
+				lim_reject(me, reason, may_wait, true);
 			}
-			lim_unlock();
+			LWLockRelease(lim_shared->lock);
+
+			if (now >= next_cycle_check)
+			{
+				int			holder = lim_queue_blocks_holder();
+
+				next_cycle_check = TimestampTzPlusMilliseconds(now, DeadlockTimeout);
+				if (holder != 0)
+				{
+					ereport(LOG,
+							(errmsg("pg_hygiene: admitting a queued statement of role \"%s\" past its cap to break a deadlock",
+									lim_role_name()),
+							 errdetail("Process %d holds an active statement slot and waits for a lock held by process %d, which was queued for a slot.",
+									   holder, MyProcPid)));
+					LWLockAcquire(lim_shared->lock, LW_EXCLUSIVE);
+					(void) lim_take_slot(me, true);
+					forced = true;
+					break;
+				}
+			}
 
 			ms = (long) ((deadline - now + 999) / 1000);
 			if (ms > 100)
@@ -655,36 +797,16 @@ lim_admit(LimQuery *q)
 							 ms, PG_WAIT_EXTENSION);
 			ResetLatch(MyLatch);
 			CHECK_FOR_INTERRUPTS();
-			lim_lock_exclusive();
+			LWLockAcquire(lim_shared->lock, LW_EXCLUSIVE);
 		}
 
 		/* Admitted (lock held). */
 		if (lim_registered_waiter)
 		{
-			waited_us += GetCurrentTimestamp() - start;
+			*waited_us += GetCurrentTimestamp() - start;
 			lim_unregister_waiter_locked();
 		}
-		if (role != NULL)
-		{
-			/* counted for role_stats.active_now even without a role cap */
-			role->active++;
-			lim_held_role = role;
-		}
-		if (me.total_cap > 0)
-		{
-			lim_shared->total_active++;
-			lim_held_total = true;
-		}
-		if (role != NULL)
-		{
-			role->admitted++;
-			role->wait_us += waited_us;
-		}
-		lim_held = 1;
-		lim_held_since = GetCurrentTimestamp();
-		q->counted = true;
-		q->generation = lim_generation;
-		lim_unlock();
+		LWLockRelease(lim_shared->lock);
 	}
 	PG_CATCH();
 	{
@@ -692,37 +814,137 @@ lim_admit(LimQuery *q)
 		{
 			/* the error came from CHECK_FOR_INTERRUPTS: the lock is free */
 			if (!LWLockHeldByMe(lim_shared->lock))
-				lim_lock_exclusive();
-			if (role != NULL && start != 0)
-				role->wait_us += GetCurrentTimestamp() - start;
+				LWLockAcquire(lim_shared->lock, LW_EXCLUSIVE);
 			lim_unregister_waiter_locked();
-			lim_unlock();
+			LWLockRelease(lim_shared->lock);
+			if (me->role != NULL && start != 0)
+			{
+				SpinLockAcquire(&me->role->mutex);
+				me->role->wait_us += GetCurrentTimestamp() - start;
+				SpinLockRelease(&me->role->mutex);
+			}
 		}
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
+	return forced;
 }
 
+/*
+ * Admit one statement: rate limit first, then the concurrency slot, waiting
+ * when allowed.  Errors out on rejection.  When nothing is queued and the
+ * caps have room, the slot is taken with atomic increments and no lock.
+ */
+static void
+lim_admit(LimQuery *q)
+{
+	LimRole    *role = lim_role_entry();
+	bool		exempt = lim_exempt();
+	bool		may_wait;
+	bool		forced = false;
+	int			rate = lim_max_statements_per_second;
+	LimWaiter	me;
+	TimestampTz now = GetCurrentTimestamp();
+	int64		waited_us = 0;
+	bool		counted_queued = false;
+
+	if (role == NULL)
+		pg_atomic_fetch_add_u64(&lim_shared->untracked, 1);
+
+	may_wait = !exempt && lim_queue_timeout > 0 && !lim_xact_dirty &&
+		!TransactionIdIsValid(GetTopTransactionIdIfAny());
+
+	if (rate > 0 && role != NULL && !exempt)
+		lim_take_token(role, rate, may_wait, now, &waited_us, &counted_queued);
+
+	/* Another open portal of this backend already holds the slot. */
+	if (lim_held == 0)
+	{
+		memset(&me, 0, sizeof(me));
+		me.priority = lim_priority;
+		me.seq = UINT64_MAX;
+		me.role = role;
+		me.role_cap = (role != NULL) ? lim_max_active_statements : 0;
+		me.total_cap = lim_max_active_total;
+
+		if (exempt)
+			(void) lim_take_slot(&me, true);
+		else if (pg_atomic_read_u32(&lim_shared->nwaiting) > 0 ||
+				 !lim_take_slot(&me, false))
+			forced = lim_queue(&me, may_wait, &waited_us, &counted_queued);
+		lim_shared->waiters[MyProc->pgprocno].holding = true;
+		lim_held_since = (waited_us > 0) ? GetCurrentTimestamp() : now;
+	}
+	lim_held++;
+	q->counted = true;
+	q->generation = lim_generation;
+	if (role != NULL)
+	{
+		SpinLockAcquire(&role->mutex);
+		role->admitted++;
+		role->wait_us += waited_us;
+		if (forced)
+			role->admitted_over_cap++;
+		SpinLockRelease(&role->mutex);
+	}
+}
+
+/* Make sure the backend gives back its slot when it exits. */
+static void
+lim_register_exit(void)
+{
+	if (!lim_exit_registered)
+	{
+		before_shmem_exit(lim_backend_exit, (Datum) 0);
+		lim_exit_registered = true;
+	}
+}
 
 /*
  * Admission of one top-level statement whose executor state has just been set
- * up: tie the slot to es_query_cxt, then admit (may wait or error out).
+ * up: tie the slot to es_query_cxt (released whenever the executor state goes
+ * away: success, error, cancel, portal drop), then admit (may wait or error
+ * out).
  */
 void
 lim_admit_statement(QueryDesc *queryDesc)
 {
 	LimQuery   *q;
 
-	if (!lim_exit_registered)
-	{
-		before_shmem_exit(lim_backend_exit, (Datum) 0);
-		lim_exit_registered = true;
-	}
+	lim_register_exit();
 	q = MemoryContextAllocZero(queryDesc->estate->es_query_cxt, sizeof(LimQuery));
 	q->cb.func = lim_query_done;
 	q->cb.arg = q;
 	MemoryContextRegisterResetCallback(queryDesc->estate->es_query_cxt, &q->cb);
 	lim_admit(q);
+}
+
+/*
+ * The slot of the top-level utility statement that runs queries (DO, CALL,
+ * EXECUTE, CREATE TABLE AS, EXPLAIN ANALYZE, COPY) now executing, if any.
+ * Only a top-level utility statement is admitted, so there is at most one;
+ * it is not tied to a memory context because a procedure may commit, and
+ * so end every transaction-lived context, while it runs.
+ */
+static LimQuery lim_utility_query;
+
+/* Admit a top-level utility statement; the queries it runs share its slot. */
+void
+lim_admit_utility(void)
+{
+	lim_register_exit();
+	Assert(!lim_utility_query.counted);
+	lim_admit(&lim_utility_query);
+}
+
+/*
+ * The utility statement admitted by lim_admit_utility is over (normally or
+ * by an error); a no-op when it was rejected.
+ */
+void
+lim_utility_done(void)
+{
+	lim_query_done(&lim_utility_query);
 }
 
 /* Install the shared memory hooks of the limits module; called from limits_init. */
@@ -745,6 +967,7 @@ hygiene_role_stats(PG_FUNCTION_ARGS)
 	HASH_SEQ_STATUS seq;
 	LimRole    *e;
 	LimRole    *copy;
+	uint32	   *active;
 	int			n = 0;
 	int			i;
 
@@ -752,12 +975,21 @@ hygiene_role_stats(PG_FUNCTION_ARGS)
 	if (lim_shared == NULL)
 		return (Datum) 0;
 
-	/* Copy under the lock, then build tuples (which may allocate and look up names). */
+	/*
+	 * Copy under the locks, then build tuples (which may allocate and look up
+	 * names).  The copy's own mutex and atomic are never used.
+	 */
 	LWLockAcquire(lim_shared->lock, LW_SHARED);
 	copy = palloc(sizeof(LimRole) * Max(1, hash_get_num_entries(lim_roles)));
+	active = palloc(sizeof(uint32) * Max(1, hash_get_num_entries(lim_roles)));
 	hash_seq_init(&seq, lim_roles);
 	while ((e = hash_seq_search(&seq)) != NULL)
-		copy[n++] = *e;
+	{
+		SpinLockAcquire(&e->mutex);
+		copy[n] = *e;
+		SpinLockRelease(&e->mutex);
+		active[n++] = pg_atomic_read_u32(&e->active);
+	}
 	LWLockRelease(lim_shared->lock);
 
 	for (i = 0; i < n; i++)
@@ -774,7 +1006,7 @@ hygiene_role_stats(PG_FUNCTION_ARGS)
 			values[c++] = CStringGetTextDatum(name);
 		else
 			nulls[c++] = true;
-		values[c++] = Int32GetDatum(e->active);
+		values[c++] = Int32GetDatum((int32) active[i]);
 		values[c++] = Int64GetDatum((int64) e->admitted);
 		values[c++] = Int64GetDatum((int64) e->queued);
 		values[c++] = Float8GetDatum((double) e->wait_us / 1000.0);
@@ -786,6 +1018,10 @@ hygiene_role_stats(PG_FUNCTION_ARGS)
 		values[c++] = Float8GetDatum((double) e->throttle_us / 1000.0);
 		values[c++] = Int64GetDatum((int64) e->wal_bytes);
 		values[c++] = TimestampTzGetDatum(e->stats_reset);
+		/* added in 0.2; the 0.1 function (before ALTER EXTENSION UPDATE) has 14 */
+		if (rsinfo->setDesc->natts > c)
+			values[c++] = Int64GetDatum((int64) e->admitted_over_cap);
+		Assert(c == rsinfo->setDesc->natts);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	return (Datum) 0;
@@ -807,12 +1043,13 @@ hygiene_reset_role_stats(PG_FUNCTION_ARGS)
 
 	if (lim_shared == NULL)
 		PG_RETURN_INT64(0);
-	LWLockAcquire(lim_shared->lock, LW_EXCLUSIVE);
+	LWLockAcquire(lim_shared->lock, LW_SHARED);
 	hash_seq_init(&seq, lim_roles);
 	while ((e = hash_seq_search(&seq)) != NULL)
 	{
 		if (OidIsValid(only) && e->roleid != only)
 			continue;
+		SpinLockAcquire(&e->mutex);
 		e->admitted = 0;
 		e->queued = 0;
 		memset(e->rejected, 0, sizeof(e->rejected));
@@ -821,7 +1058,9 @@ hygiene_reset_role_stats(PG_FUNCTION_ARGS)
 		e->exec_us = 0;
 		e->finished = 0;
 		e->wal_bytes = 0;
+		e->admitted_over_cap = 0;
 		e->stats_reset = now;
+		SpinLockRelease(&e->mutex);
 		n++;
 	}
 	LWLockRelease(lim_shared->lock);
@@ -847,10 +1086,10 @@ hygiene_limits_summary(PG_FUNCTION_ARGS)
 		PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 	}
 	LWLockAcquire(lim_shared->lock, LW_SHARED);
-	values[0] = Int32GetDatum(lim_shared->total_active);
-	values[1] = Int32GetDatum(lim_shared->nwaiting);
+	values[0] = Int32GetDatum((int32) pg_atomic_read_u32(&lim_shared->total_active));
+	values[1] = Int32GetDatum((int32) pg_atomic_read_u32(&lim_shared->nwaiting));
 	nroles = hash_get_num_entries(lim_roles);
-	values[3] = Int64GetDatum((int64) lim_shared->untracked);
+	values[3] = Int64GetDatum((int64) pg_atomic_read_u64(&lim_shared->untracked));
 	LWLockRelease(lim_shared->lock);
 	values[2] = Int32GetDatum((int32) nroles);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));

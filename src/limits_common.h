@@ -22,6 +22,8 @@
 
 #include "executor/execdesc.h"
 #include "nodes/execnodes.h"
+#include "port/atomics.h"
+#include "storage/spin.h"
 #include "utils/guc.h"
 #include "utils/timestamp.h"
 
@@ -56,13 +58,16 @@ typedef enum LimReason
 /*
  * One role's shared counters and limiter state.  Entries live in a bounded
  * shared hash keyed by role OID and are never removed (a reset zeroes the
- * statistics), so a backend may cache a pointer to its entry.  Every field
- * but roleid is protected by the limits LWLock.
+ * statistics), so a backend may cache a pointer to its entry.  The hash is
+ * protected by the limits LWLock; "active" is an atomic counter (taken and
+ * given back without any lock on the common path); every other field is
+ * protected by the entry's spinlock, held only for a few instructions.
  */
 typedef struct LimRole
 {
 	Oid			roleid;			/* hash key */
-	int			active;			/* statements running now (counted) */
+	pg_atomic_uint32 active;	/* statements running now (counted) */
+	slock_t		mutex;			/* protects the fields below */
 	uint64		admitted;		/* statements admitted */
 	uint64		queued;			/* statements that had to wait */
 	uint64		rejected[LIM_NREASONS];
@@ -71,6 +76,8 @@ typedef struct LimRole
 	int64		exec_us;		/* run time of finished counted statements */
 	uint64		finished;		/* number of those */
 	uint64		wal_bytes;		/* WAL charged to the write budget */
+	uint64		admitted_over_cap;	/* queued, then admitted past a full cap
+									 * to break a deadlock through the queue */
 	double		tokens;			/* token bucket (statements per second) */
 	TimestampTz tokens_at;		/* when the bucket was last refilled */
 	TimestampTz wal_clock;		/* when the role's WAL debt is paid off */
@@ -96,11 +103,11 @@ extern bool lim_xact_dirty;
 extern const struct config_enum_entry lim_priority_options[];
 extern void lim_admit_init(void);
 extern void lim_admit_statement(QueryDesc *queryDesc);
+extern void lim_admit_utility(void);
+extern void lim_utility_done(void);
 extern LimRole *lim_role_entry(void);
 extern bool lim_exempt(void);
 extern void lim_count_reject(LimRole *role, LimReason reason);
-extern void lim_lock_exclusive(void);
-extern void lim_unlock(void);
 extern void lim_sleep_until(TimestampTz until, int64 *slept_us);
 
 /* limits_wal.c */

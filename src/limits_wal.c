@@ -30,6 +30,7 @@
  */
 #include "postgres.h"
 
+#include "access/xact.h"
 #include "executor/executor.h"
 #include "executor/instrument.h"
 #include "nodes/nodeFuncs.h"
@@ -96,12 +97,12 @@ lim_wal_charge(void)
 	if (role == NULL)
 		return;
 	now = GetCurrentTimestamp();
-	lim_lock_exclusive();
+	SpinLockAcquire(&role->mutex);
 	clock = Max(role->wal_clock, now - LIM_WAL_BURST_US);
 	clock += (TimestampTz) ((double) delta * 1000000.0 / rate);
 	role->wal_clock = clock;
 	role->wal_bytes += delta;
-	lim_unlock();
+	SpinLockRelease(&role->mutex);
 }
 
 /*
@@ -117,10 +118,11 @@ lim_wal_pay(void)
 
 	if (role == NULL)
 		return;
-	lim_lock_exclusive();
+	SpinLockAcquire(&role->mutex);
 	clock = role->wal_clock;
-	lim_unlock();
-	if (clock <= GetCurrentTimestamp())
+	SpinLockRelease(&role->mutex);
+	/* the statement's start is in the past: no clock read when no debt is due */
+	if (clock <= GetCurrentStatementStartTimestamp() || clock <= GetCurrentTimestamp())
 		return;
 	lim_wal_slept = 0;
 	PG_TRY();
@@ -129,9 +131,9 @@ lim_wal_pay(void)
 	}
 	PG_FINALLY();
 	{
-		lim_lock_exclusive();
+		SpinLockAcquire(&role->mutex);
 		role->throttle_us += lim_wal_slept;
-		lim_unlock();
+		SpinLockRelease(&role->mutex);
 	}
 	PG_END_TRY();
 }
