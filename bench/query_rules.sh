@@ -56,7 +56,7 @@ BEGIN
   END LOOP;
   RETURN extract(epoch FROM clock_timestamp() - t0) * 1e9 / n;
 END'"
-QID=$(as_server_user "$PSQL -At -c 'EXPLAIN (VERBOSE, FORMAT JSON) SELECT abalance FROM pgbench_accounts WHERE aid = 1'" |
+QID=$(as_server_user "$PSQL -At -c 'SET compute_query_id = on' -c 'EXPLAIN (VERBOSE, FORMAT JSON) SELECT abalance FROM pgbench_accounts WHERE aid = 1'" |
 	grep -o '"Query Identifier": -\?[0-9]*' | grep -o -- '-\?[0-9]*$')
 stop
 

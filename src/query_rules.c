@@ -64,6 +64,7 @@
 #include "catalog/pg_type.h"
 #include "commands/extension.h"
 #include "commands/trigger.h"
+#include "parser/analyze.h"
 #include "common/hashfn.h"
 #include "executor/executor.h"
 #include "fmgr.h"
@@ -81,6 +82,7 @@
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/plancache.h"
 #include "utils/queryjumble.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
@@ -191,6 +193,8 @@ static bool qr_exit_registered = false;
 static shmem_request_hook_type prev_shmem_request_hook = NULL;
 static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
 static ExecutorStart_hook_type prev_ExecutorStart = NULL;
+static post_parse_analyze_hook_type prev_post_parse_analyze = NULL;
+static bool qr_ids_enabled = false;	/* this backend computes query ids for us */
 
 PG_FUNCTION_INFO_V1(hygiene_query_rules_changed);
 PG_FUNCTION_INFO_V1(hygiene_reload_query_rules);
@@ -1118,6 +1122,50 @@ qr_apply(QrRule *r, QueryDesc *queryDesc, TimestampTz now)
 						   r->rule_id, queryid, qr_role_text(r), r->reason)));
 }
 
+/*
+ * Query ids cost a jumble of every statement (about 2,400 instructions for a
+ * primary-key SELECT, 2% of it), so this backend asks core to compute them
+ * only once its database has a rule, unless compute_query_id = on or another
+ * module (pg_stat_statements) has asked already.  Plans cached before that
+ * carry no query id: invalidating them makes their next use analyse the
+ * statement again, now with its id.
+ */
+static void
+qr_enable_query_ids(void)
+{
+	if (qr_ids_enabled)
+		return;
+	qr_ids_enabled = true;
+	EnableQueryId();
+	if (IsQueryIdEnabled())
+		ResetPlanCache();
+}
+
+/*
+ * post_parse_analyze hook: while this backend computes no query ids, see
+ * whether its database has rules now, and if so compute the id of this
+ * statement and of all later ones.  Costs two atomic reads while there are
+ * no rules.
+ */
+static void
+qr_post_parse_analyze(ParseState *pstate, Query *query, JumbleState *jstate)
+{
+	if (prev_post_parse_analyze)
+		prev_post_parse_analyze(pstate, query, jstate);
+
+	if (qr_ids_enabled || query->queryId != UINT64CONST(0) ||
+		query->commandType == CMD_UTILITY || qr_shared == NULL ||
+		!HYGIENE_ACTIVE() || !IsTransactionState() ||
+		IsAbortedTransactionBlockState())
+		return;
+	qr_maybe_refresh();
+	if (qr_nrules == 0)
+		return;
+	qr_enable_query_ids();
+	if (IsQueryIdEnabled())
+		(void) JumbleQuery(query, pstate->p_sourcetext);
+}
+
 /* ExecutorStart hook: enforce the query rule that matches the statement. */
 static void
 qr_ExecutorStart(QueryDesc *queryDesc, int eflags)
@@ -1128,7 +1176,6 @@ qr_ExecutorStart(QueryDesc *queryDesc, int eflags)
 		standard_ExecutorStart(queryDesc, eflags);
 
 	if ((eflags & EXEC_FLAG_EXPLAIN_ONLY) == 0 &&
-		queryDesc->plannedstmt->queryId != UINT64CONST(0) &&
 		qr_shared != NULL && HYGIENE_ACTIVE())
 	{
 		QrRule	   *r;
@@ -1137,6 +1184,15 @@ qr_ExecutorStart(QueryDesc *queryDesc, int eflags)
 		qr_maybe_refresh();
 		if (qr_nrules == 0)
 			return;
+		if (queryDesc->plannedstmt->queryId == UINT64CONST(0))
+		{
+			/*
+			 * A plan cached before this backend computed query ids: from its
+			 * next use on, it will have one.
+			 */
+			qr_enable_query_ids();
+			return;
+		}
 		now = GetCurrentStatementStartTimestamp();
 		r = qr_match((int64) queryDesc->plannedstmt->queryId, GetUserId(), now);
 		if (r != NULL)
@@ -1200,8 +1256,13 @@ query_rules_init(void)
 							0,
 							NULL, NULL, NULL);
 
-	/* Rules are keyed by queryid: make sure it is computed. */
-	EnableQueryId();
+	/*
+	 * Rules are keyed by queryid; core computes it once a backend calls
+	 * EnableQueryId(), which qr_enable_query_ids() does when the database
+	 * has a rule.
+	 */
+	prev_post_parse_analyze = post_parse_analyze_hook;
+	post_parse_analyze_hook = qr_post_parse_analyze;
 
 	prev_shmem_request_hook = shmem_request_hook;
 	shmem_request_hook = qr_shmem_request;

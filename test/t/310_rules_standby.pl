@@ -34,7 +34,8 @@ is($primary->safe_psql('postgres', 'SHOW compute_query_id'), 'auto',
 sub queryid
 {
 	my ($node, $sql) = @_;
-	my $json = $node->safe_psql('postgres', "EXPLAIN (VERBOSE, FORMAT JSON) $sql");
+	my $json = $node->safe_psql('postgres',
+		"SET compute_query_id = on; EXPLAIN (VERBOSE, FORMAT JSON) $sql");
 	$json =~ /"Query Identifier": (-?\d+)/ or die "no queryid in $json";
 	return $1;
 }

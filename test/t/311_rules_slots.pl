@@ -33,7 +33,7 @@ $node->safe_psql('postgres', q{
 	END $$;
 });
 my $json = $node->safe_psql('postgres',
-	'EXPLAIN (VERBOSE, FORMAT JSON) SELECT rules_storm(1)');
+	'SET compute_query_id = on; EXPLAIN (VERBOSE, FORMAT JSON) SELECT rules_storm(1)');
 $json =~ /"Query Identifier": (-?\d+)/ or die "no queryid";
 my $q = $1;
 $node->safe_psql('postgres',
