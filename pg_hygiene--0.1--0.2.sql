@@ -3,7 +3,7 @@
 \echo Use "ALTER EXTENSION pg_hygiene UPDATE TO '0.2'" to load this file. \quit
 
 -- hygiene.role_stats gains admitted_over_cap: queued statements admitted past a full
--- cap because a slot holder waited for a lock they held (a deadlock through the queue).
+-- cap because another backend waited for a lock they held.
 DROP VIEW hygiene.role_stats;
 DROP FUNCTION hygiene._role_stats();
 

@@ -23,10 +23,11 @@
  * A queued statement still holds its relation locks, and a slot holder may
  * wait for one of them (say, a function that runs DDL): a deadlock that
  * PostgreSQL's detector cannot see, since one half of it is a wait for a
- * slot.  Once per deadlock_timeout of queueing, a queued statement follows
- * pg_blocking_pids() from the slot holders that wait for a lock; if it finds
- * itself, it is admitted past the cap (what stock PostgreSQL would have
- * done), logged, and counted in role_stats.admitted_over_cap.
+ * slot.  Once per deadlock_timeout of queueing, a queued statement asks
+ * pg_blocking_pids() of the backends in a lock wait whether one waits for it;
+ * if so, it is admitted past the cap (what stock PostgreSQL would have done),
+ * logged, and counted in role_stats.admitted_over_cap.  That also ends a lock
+ * queue forming behind a statement that is not running.
  *
  * Locking: the common path takes no lock.  A role's "active" count and the
  * instance-wide count are atomics, bumped with compare-and-swap against the
@@ -51,6 +52,7 @@
 #include "miscadmin.h"
 #include "storage/ipc.h"
 #include "storage/latch.h"
+#include "storage/lock.h"
 #include "storage/lwlock.h"
 #include "storage/proc.h"
 #include "storage/shmem.h"
@@ -66,15 +68,10 @@
 #include "pg_hygiene.h"
 #include "limits_common.h"
 
-/*
- * One queued statement, indexed by pgprocno.  "holding" is written by the
- * owning backend alone, without the lock, and read by queued statements only
- * as a hint (see lim_queue_blocks_holder).
- */
+/* One queued statement, indexed by pgprocno. */
 typedef struct LimWaiter
 {
 	bool		waiting;
-	bool		holding;		/* this backend holds a slot */
 	int			priority;
 	uint64		seq;			/* arrival order */
 	LimRole    *role;			/* NULL when the role is not tracked */
@@ -84,10 +81,19 @@ typedef struct LimWaiter
 
 typedef struct LimShared
 {
-	LWLock	   *lock;			/* role hash, waiters[], next_seq */
-	pg_atomic_uint32 total_active;	/* statements counted against max_active_total */
+	/*
+	 * Taken and given back by every statement under max_active_total: alone
+	 * in its cache line, so that the reads of nwaiting on every admission
+	 * and release do not miss whenever it changes.
+	 */
+	union
+	{
+		pg_atomic_uint32 value;
+		char		pad[PG_CACHE_LINE_SIZE];
+	}			total_active;
 	pg_atomic_uint32 nwaiting;	/* waiters[] entries with waiting = true */
 	pg_atomic_uint64 untracked; /* statements of roles the hash had no room for */
+	LWLock	   *lock;			/* role hash, waiters[], next_seq */
 	uint64		next_seq;
 	int			nwaiters;		/* length of waiters[] */
 	LimWaiter	waiters[FLEXIBLE_ARRAY_MEMBER];
@@ -177,7 +183,7 @@ lim_shmem_startup(void)
 	{
 		memset(lim_shared, 0, lim_shared_size());
 		lim_shared->lock = &(GetNamedLWLockTranche("pg_hygiene_limits"))->lock;
-		pg_atomic_init_u32(&lim_shared->total_active, 0);
+		pg_atomic_init_u32(&lim_shared->total_active.value, 0);
 		pg_atomic_init_u32(&lim_shared->nwaiting, 0);
 		pg_atomic_init_u64(&lim_shared->untracked, 0);
 		lim_shared->next_seq = 1;
@@ -290,7 +296,7 @@ lim_waiter_eligible(const LimWaiter *w)
 		pg_atomic_read_u32(&w->role->active) >= (uint32) w->role_cap)
 		return false;
 	if (w->total_cap > 0 && w->priority != LIM_PRIO_CRITICAL &&
-		pg_atomic_read_u32(&lim_shared->total_active) >= (uint32) w->total_cap)
+		pg_atomic_read_u32(&lim_shared->total_active.value) >= (uint32) w->total_cap)
 		return false;
 	return true;
 }
@@ -359,7 +365,7 @@ lim_take_slot(const LimWaiter *me, bool force)
 		!lim_increment_below(&me->role->active, force ? 0 : me->role_cap))
 		return false;
 	if (me->total_cap > 0 &&
-		!lim_increment_below(&lim_shared->total_active,
+		!lim_increment_below(&lim_shared->total_active.value,
 							 (force || me->priority == LIM_PRIO_CRITICAL) ? 0 : me->total_cap))
 	{
 		if (me->role != NULL)
@@ -382,7 +388,7 @@ lim_block_reason(const LimWaiter *me)
 		pg_atomic_read_u32(&me->role->active) >= (uint32) me->role_cap)
 		return LIM_REJECT_ACTIVE;
 	if (me->total_cap > 0 && me->priority != LIM_PRIO_CRITICAL &&
-		pg_atomic_read_u32(&lim_shared->total_active) >= (uint32) me->total_cap)
+		pg_atomic_read_u32(&lim_shared->total_active.value) >= (uint32) me->total_cap)
 		return LIM_REJECT_TOTAL;
 	/* both have room: queued statements go first */
 	return me->role_cap > 0 ? LIM_REJECT_ACTIVE : LIM_REJECT_TOTAL;
@@ -423,9 +429,7 @@ lim_release(bool lock_held)
 		SpinLockRelease(&lim_held_role->mutex);
 	}
 	if (lim_held_total)
-		pg_atomic_fetch_sub_u32(&lim_shared->total_active, 1);
-	if (MyProc != NULL)
-		lim_shared->waiters[MyProc->pgprocno].holding = false;
+		pg_atomic_fetch_sub_u32(&lim_shared->total_active.value, 1);
 	lim_held_role = NULL;
 	lim_held_total = false;
 	lim_held = 0;
@@ -541,67 +545,52 @@ lim_refill(LimRole *role, int rate, TimestampTz now)
 }
 
 /*
- * While we are queued, is a slot holder waiting, directly or through a chain
- * of other lock waits, for a lock that we hold (the relation locks our
- * statement took at parse analysis)?  That is a deadlock PostgreSQL's detector
- * cannot see, because our half of it is a wait for a slot.  Follows
- * pg_blocking_pids() from every slot holder that is in a lock wait, visiting
- * at most LIM_CYCLE_MAX_VISITS backends.  Called without the limits lock,
- * once per deadlock_timeout of queueing; the "holding" flags and wait events
- * read here are hints, and pg_blocking_pids() confirms under the lock
- * manager's own locks.  Returns the pid of the slot holder found, or 0.
+ * While we are queued, is another backend waiting for a lock that we hold?
+ * A queued statement holds the relation locks taken when it was parsed, its
+ * virtual transaction id lock and perhaps session-level advisory locks.  If a
+ * slot holder waits for one of them, directly or through others, that is a
+ * deadlock PostgreSQL's detector cannot see, since one half of it is a wait
+ * for a slot; if anyone else does, a lock queue is forming behind a statement
+ * that is not even running (an ALTER TABLE waiting behind our ACCESS SHARE
+ * lock holds up every later query of the table).  Either way the queued
+ * statement should run now.  Looks at the backends in a lock wait (except
+ * for a transaction id or a tuple: we hold neither), at most
+ * LIM_MAX_LOCK_WAITERS of them, with pg_blocking_pids().  Called without the
+ * limits lock, once per deadlock_timeout of queueing.  Returns the pid of a
+ * backend found waiting for us, or 0.
  */
-#define LIM_CYCLE_MAX_VISITS 64
+#define LIM_MAX_LOCK_WAITERS 64
 
 static int
-lim_queue_blocks_holder(void)
+lim_lock_waiter_behind_us(void)
 {
-	int			frontier[LIM_CYCLE_MAX_VISITS];
-	int			holder_of[LIM_CYCLE_MAX_VISITS];
-	int			n = 0;
-	int			next = 0;
+	int			looked = 0;
 	int			i;
 
-	for (i = 0; i < lim_shared->nwaiters && n < LIM_CYCLE_MAX_VISITS; i++)
+	for (i = 0; i < lim_shared->nwaiters && looked < LIM_MAX_LOCK_WAITERS; i++)
 	{
 		PGPROC	   *proc = GetPGProcByNumber(i);
 		uint32		wait_event = *((volatile uint32 *) &proc->wait_event_info);
-
-		if (i == MyProc->pgprocno || !lim_shared->waiters[i].holding)
-			continue;
-		if ((wait_event & 0xFF000000) != PG_WAIT_LOCK || proc->pid == 0)
-			continue;
-		holder_of[n] = proc->pid;
-		frontier[n++] = proc->pid;
-	}
-	while (next < n)
-	{
+		int			pid = proc->pid;
 		ArrayType  *blockers;
 		int32	   *pids;
-		int			nblockers;
-		int			pid = frontier[next];
-		int			holder = holder_of[next];
+		int			n;
 		int			j;
 
-		next++;
+		if (i == MyProc->pgprocno || pid == 0 ||
+			(wait_event & 0xFF000000) != PG_WAIT_LOCK ||
+			(wait_event & 0xFFFF) == LOCKTAG_TRANSACTION ||
+			(wait_event & 0xFFFF) == LOCKTAG_TUPLE)
+			continue;
+		looked++;
 		blockers = DatumGetArrayTypeP(DirectFunctionCall1(pg_blocking_pids,
 														  Int32GetDatum(pid)));
-		nblockers = ArrayGetNItems(ARR_NDIM(blockers), ARR_DIMS(blockers));
+		n = ArrayGetNItems(ARR_NDIM(blockers), ARR_DIMS(blockers));
 		pids = (int32 *) ARR_DATA_PTR(blockers);
-		for (j = 0; j < nblockers; j++)
+		for (j = 0; j < n; j++)
 		{
-			int			k;
-			bool		seen = false;
-
 			if (pids[j] == MyProcPid)
-				return holder;
-			for (k = 0; k < n && !seen; k++)
-				seen = (frontier[k] == pids[j]);
-			if (!seen && n < LIM_CYCLE_MAX_VISITS)
-			{
-				holder_of[n] = holder;
-				frontier[n++] = pids[j];
-			}
+				return pid;
 		}
 		pfree(blockers);
 	}
@@ -678,7 +667,7 @@ lim_reject(const LimWaiter *me, LimReason reason, bool may_wait, bool timed_out)
 						   "the statement could not queue because its transaction already holds locks or has queue_timeout 0"),
 				 errhint("Retry after %d ms.", retry)));
 	}
-	active_now = (int) pg_atomic_read_u32(&lim_shared->total_active);
+	active_now = (int) pg_atomic_read_u32(&lim_shared->total_active.value);
 	if (timed_out)
 		ereport(ERROR,
 				(errcode(ERRCODE_HYGIENE_TOTAL_ACTIVE),
@@ -701,15 +690,15 @@ lim_reject(const LimWaiter *me, LimReason reason, bool may_wait, bool timed_out)
 
 /*
  * Wait in the queue until a slot is free for "me" and take it.  Errors out on
- * rejection or timeout; returns true when admitted past a full cap to break
- * a deadlock through the queue.  Caller holds no lock.
+ * rejection or timeout; returns true when admitted past a full cap because
+ * another backend waits for a lock this statement holds.  Caller holds no lock.
  */
 static bool
 lim_queue(LimWaiter *me, bool may_wait, int64 *waited_us, bool *counted_queued)
 {
 	volatile TimestampTz start = 0;
 	TimestampTz deadline = 0;
-	TimestampTz next_cycle_check = 0;
+	TimestampTz next_lock_check = 0;
 	bool		forced = false;
 
 	PG_TRY();
@@ -737,7 +726,7 @@ lim_queue(LimWaiter *me, bool may_wait, int64 *waited_us, bool *counted_queued)
 				}
 				start = GetCurrentTimestamp();
 				deadline = TimestampTzPlusMilliseconds(start, lim_queue_timeout);
-				next_cycle_check = TimestampTzPlusMilliseconds(start, DeadlockTimeout);
+				next_lock_check = TimestampTzPlusMilliseconds(start, DeadlockTimeout);
 				me->seq = lim_shared->next_seq++;
 				me->waiting = true;
 				lim_shared->waiters[MyProc->pgprocno] = *me;
@@ -771,18 +760,17 @@ lim_queue(LimWaiter *me, bool may_wait, int64 *waited_us, bool *counted_queued)
 			}
 			LWLockRelease(lim_shared->lock);
 
-			if (now >= next_cycle_check)
+			if (now >= next_lock_check)
 			{
-				int			holder = lim_queue_blocks_holder();
+				int			waiter = lim_lock_waiter_behind_us();
 
-				next_cycle_check = TimestampTzPlusMilliseconds(now, DeadlockTimeout);
-				if (holder != 0)
+				next_lock_check = TimestampTzPlusMilliseconds(now, DeadlockTimeout);
+				if (waiter != 0)
 				{
 					ereport(LOG,
-							(errmsg("pg_hygiene: admitting a queued statement of role \"%s\" past its cap to break a deadlock",
-									lim_role_name()),
-							 errdetail("Process %d holds an active statement slot and waits for a lock held by process %d, which was queued for a slot.",
-									   holder, MyProcPid)));
+							(errmsg("pg_hygiene: admitting a queued statement of role \"%s\" past its cap because process %d waits for a lock it holds",
+									lim_role_name(), waiter),
+							 errdetail("A statement queued for a slot keeps the locks taken when it was parsed; a slot holder waiting for them would be a deadlock the deadlock detector cannot see.")));
 					LWLockAcquire(lim_shared->lock, LW_EXCLUSIVE);
 					(void) lim_take_slot(me, true);
 					forced = true;
@@ -872,7 +860,6 @@ lim_admit(LimQuery *q)
 		else if (pg_atomic_read_u32(&lim_shared->nwaiting) > 0 ||
 				 !lim_take_slot(&me, false))
 			forced = lim_queue(&me, may_wait, &waited_us, &counted_queued);
-		lim_shared->waiters[MyProc->pgprocno].holding = true;
 		lim_held_since = (waited_us > 0) ? GetCurrentTimestamp() : now;
 	}
 	lim_held++;
@@ -1086,7 +1073,7 @@ hygiene_limits_summary(PG_FUNCTION_ARGS)
 		PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 	}
 	LWLockAcquire(lim_shared->lock, LW_SHARED);
-	values[0] = Int32GetDatum((int32) pg_atomic_read_u32(&lim_shared->total_active));
+	values[0] = Int32GetDatum((int32) pg_atomic_read_u32(&lim_shared->total_active.value));
 	values[1] = Int32GetDatum((int32) pg_atomic_read_u32(&lim_shared->nwaiting));
 	nroles = hash_get_num_entries(lim_roles);
 	values[3] = Int64GetDatum((int64) pg_atomic_read_u64(&lim_shared->untracked));
