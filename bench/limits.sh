@@ -234,7 +234,7 @@ printf 'contrast, no budget: backfill WAL rate %.0f B/s, bench_other %.0f tps (%
 	"$(ratio "$unthrottled" "$alone")"
 
 # The same with a workload that leaves headroom, as an application below its peak does:
-# bench_other at a fixed rate of half its TPS alone (pgbench -R), alone, beside the
+# bench_other at a fixed rate of a quarter of its TPS alone (pgbench -R), alone, beside the
 # throttled backfill and beside the unthrottled one.  Prints "tps latency_ms lag_ms".
 fixed()
 {
@@ -245,9 +245,9 @@ fixed()
 		/^rate limit schedule lag/ {lag = $6}
 		END {printf "%.0f %s %s\n", tps, lat, lag}'
 }
-RATE=$(awk -v a="$alone" 'BEGIN {printf "%d", a / 2}')
+RATE=$(awk -v a="$alone" 'BEGIN {printf "%d", a / 4}')
 FIXED_SECONDS=${FIXED_SECONDS:-20}
-say "headroom: bench_other at a fixed $RATE tps (half its TPS alone), ${FIXED_SECONDS}s per run"
+say "headroom: bench_other at a fixed $RATE tps (a quarter of its TPS alone), ${FIXED_SECONDS}s per run"
 read -r fa_tps fa_lat fa_lag <<<"$(fixed "$FIXED_SECONDS")"
 psql_on hy -c "ALTER ROLE bench_bf SET pg_hygiene.max_wal_bytes_per_second = $WAL_BUDGET"
 start_backfill

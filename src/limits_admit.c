@@ -17,8 +17,8 @@
  * is admitted or rejected at once.  Waits are bounded by
  * pg_hygiene.queue_timeout, interruptible, and visible in pg_stat_activity as
  * wait event Extension.  A queued statement ranks by priority class, then
- * arrival; it is woken through its latch when a slot is released, and
- * re-checks every 100 ms regardless.
+ * arrival; it is woken through its latch when a slot it competes for is
+ * released, and re-checks every 100 ms regardless.
  *
  * A queued statement still holds its relation locks, and a slot holder may
  * wait for one of them (say, a function that runs DDL): a deadlock that
@@ -227,6 +227,7 @@ lim_role_entry(void)
 		{
 			memset((char *) entry + sizeof(Oid), 0, sizeof(LimRole) - sizeof(Oid));
 			pg_atomic_init_u32(&entry->active, 0);
+			pg_atomic_init_u64(&entry->wal_clock, 0);
 			SpinLockInit(&entry->mutex);
 			entry->stats_reset = GetCurrentTimestamp();
 		}
@@ -394,9 +395,15 @@ lim_block_reason(const LimWaiter *me)
 	return me->role_cap > 0 ? LIM_REJECT_ACTIVE : LIM_REJECT_TOTAL;
 }
 
-/* Wake every queued statement so that each re-checks.  Caller holds the lock. */
+/*
+ * Wake the queued statements that compete for the capacity just freed (a slot
+ * of the given role, and an instance-wide one when "total"), or that ranked
+ * behind a statement that left the queue, so that each re-checks.  Waking
+ * only those keeps a busy role's releases from waking every other role's
+ * queue.  Caller holds the lock.
+ */
 static void
-lim_wake_waiters_locked(void)
+lim_wake_waiters_locked(const LimRole *role, bool total)
 {
 	int			i;
 
@@ -404,7 +411,11 @@ lim_wake_waiters_locked(void)
 		return;
 	for (i = 0; i < lim_shared->nwaiters; i++)
 	{
-		if (lim_shared->waiters[i].waiting)
+		const LimWaiter *w = &lim_shared->waiters[i];
+
+		if (w->waiting &&
+			((role != NULL && w->role == role && w->role_cap > 0) ||
+			 (total && w->total_cap > 0)))
 			SetLatch(&GetPGProcByNumber(i)->procLatch);
 	}
 }
@@ -418,6 +429,9 @@ lim_wake_waiters_locked(void)
 static void
 lim_release(bool lock_held)
 {
+	LimRole    *role;
+	bool		total;
+
 	if (lim_held_role != NULL)
 	{
 		TimestampTz now = GetCurrentTimestamp();
@@ -430,6 +444,8 @@ lim_release(bool lock_held)
 	}
 	if (lim_held_total)
 		pg_atomic_fetch_sub_u32(&lim_shared->total_active.value, 1);
+	role = lim_held_role;
+	total = lim_held_total;
 	lim_held_role = NULL;
 	lim_held_total = false;
 	lim_held = 0;
@@ -438,11 +454,11 @@ lim_release(bool lock_held)
 	if (pg_atomic_read_u32(&lim_shared->nwaiting) == 0)
 		return;
 	if (lock_held)
-		lim_wake_waiters_locked();
+		lim_wake_waiters_locked(role, total);
 	else
 	{
 		LWLockAcquire(lim_shared->lock, LW_SHARED);
-		lim_wake_waiters_locked();
+		lim_wake_waiters_locked(role, total);
 		LWLockRelease(lim_shared->lock);
 	}
 }
@@ -471,7 +487,7 @@ lim_unregister_waiter_locked(void)
 	{
 		w->waiting = false;
 		pg_atomic_fetch_sub_u32(&lim_shared->nwaiting, 1);
-		lim_wake_waiters_locked();
+		lim_wake_waiters_locked(w->role, w->total_cap > 0);
 	}
 	lim_registered_waiter = false;
 }

@@ -59,14 +59,17 @@ typedef enum LimReason
  * One role's shared counters and limiter state.  Entries live in a bounded
  * shared hash keyed by role OID and are never removed (a reset zeroes the
  * statistics), so a backend may cache a pointer to its entry.  The hash is
- * protected by the limits LWLock; "active" is an atomic counter (taken and
- * given back without any lock on the common path); every other field is
+ * protected by the limits LWLock; "active" and "wal_clock" are atomics (read
+ * and changed without any lock on the common path); every other field is
  * protected by the entry's spinlock, held only for a few instructions.
  */
 typedef struct LimRole
 {
 	Oid			roleid;			/* hash key */
 	pg_atomic_uint32 active;	/* statements running now (counted) */
+	pg_atomic_uint64 wal_clock; /* when the role's WAL debt is paid off (a
+								 * TimestampTz), read by every statement
+								 * under a write budget without a lock */
 	slock_t		mutex;			/* protects the fields below */
 	uint64		admitted;		/* statements admitted */
 	uint64		queued;			/* statements that had to wait */
@@ -80,7 +83,6 @@ typedef struct LimRole
 									 * to break a deadlock through the queue */
 	double		tokens;			/* token bucket (statements per second) */
 	TimestampTz tokens_at;		/* when the bucket was last refilled */
-	TimestampTz wal_clock;		/* when the role's WAL debt is paid off */
 	TimestampTz stats_reset;
 } LimRole;
 

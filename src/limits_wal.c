@@ -85,6 +85,7 @@ lim_wal_charge(void)
 	uint64		delta;
 	TimestampTz now;
 	TimestampTz clock;
+	uint64		old_clock;
 	int			rate = lim_max_wal_bytes_per_second;
 
 	if (!lim_wal_mark_valid || rate <= 0)
@@ -97,10 +98,14 @@ lim_wal_charge(void)
 	if (role == NULL)
 		return;
 	now = GetCurrentTimestamp();
+	old_clock = pg_atomic_read_u64(&role->wal_clock);
+	do
+	{
+		clock = Max((TimestampTz) old_clock, now - LIM_WAL_BURST_US);
+		clock += (TimestampTz) ((double) delta * 1000000.0 / rate);
+	} while (!pg_atomic_compare_exchange_u64(&role->wal_clock, &old_clock,
+											 (uint64) clock));
 	SpinLockAcquire(&role->mutex);
-	clock = Max(role->wal_clock, now - LIM_WAL_BURST_US);
-	clock += (TimestampTz) ((double) delta * 1000000.0 / rate);
-	role->wal_clock = clock;
 	role->wal_bytes += delta;
 	SpinLockRelease(&role->mutex);
 }
@@ -118,9 +123,7 @@ lim_wal_pay(void)
 
 	if (role == NULL)
 		return;
-	SpinLockAcquire(&role->mutex);
-	clock = role->wal_clock;
-	SpinLockRelease(&role->mutex);
+	clock = (TimestampTz) pg_atomic_read_u64(&role->wal_clock);
 	/* the statement's start is in the past: no clock read when no debt is due */
 	if (clock <= GetCurrentStatementStartTimestamp() || clock <= GetCurrentTimestamp())
 		return;
