@@ -455,6 +455,12 @@ lim_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 		lim_admit_cursor = false;
 	if (top && !txn_stmt && IsTransactionState())
 	{
+		/* WAL debt first, as for other statements: no slot is held while paying */
+		if (lim_max_wal_bytes_per_second > 0 && HYGIENE_ACTIVE() && !lim_exempt())
+		{
+			wal = true;
+			lim_wal_statement_start();
+		}
 		if (lim_admission_applies() && HYGIENE_ACTIVE())
 		{
 			if (IsA(stmt, DeclareCursorStmt))
@@ -467,11 +473,6 @@ lim_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 		}
 		if (lim_statement_timeout_max > 0 && !lockless)
 			armed = lim_arm_ceiling();
-		if (lim_max_wal_bytes_per_second > 0 && HYGIENE_ACTIVE() && !lim_exempt())
-		{
-			wal = true;
-			lim_wal_statement_start();
-		}
 	}
 
 	if (!armed && !admitted)

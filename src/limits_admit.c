@@ -861,7 +861,11 @@ lim_admit(LimQuery *q)
 	if (rate > 0 && role != NULL && !exempt)
 		lim_take_token(role, rate, may_wait, now, &waited_us, &counted_queued);
 
-	/* Another open portal of this backend already holds the slot. */
+	/*
+	 * Take a slot, unless another open portal of this backend holds one
+	 * already: the statement then shares it, so a session never waits for
+	 * itself.
+	 */
 	if (lim_held == 0)
 	{
 		memset(&me, 0, sizeof(me));
