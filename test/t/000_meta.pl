@@ -25,7 +25,24 @@ ok(defined $default_version, 'control file has a default_version');
 is($meta->{version}, $semver, 'META.json version matches the control file');
 is($meta->{provides}{pg_hygiene}{version}, $semver, 'provides.pg_hygiene.version matches');
 ok(-f "$root/$meta->{provides}{pg_hygiene}{file}", 'the file META.json provides exists');
-ok(-f "$root/pg_hygiene--$default_version.sql", 'install script for default_version exists');
+# CREATE EXTENSION installs default_version from a base script, directly or through
+# update scripts (as contrib's pg_stat_statements does): follow the chain.
+my %next;
+my @bases;
+foreach my $f (glob("$root/pg_hygiene--*.sql"))
+{
+	if ($f =~ /pg_hygiene--([^-]+)--([^-]+)\.sql$/) { push @{ $next{$1} }, $2; }
+	elsif ($f =~ /pg_hygiene--([^-]+)\.sql$/) { push @bases, $1; }
+}
+my %seen;
+my @todo = @bases;
+while (my $v = shift @todo)
+{
+	next if $seen{$v}++;
+	push @todo, @{ $next{$v} // [] };
+}
+ok($seen{$default_version},
+	"default_version $default_version is reachable from a base script (@bases)");
 
 my ($libver) = slurp("$root/src/pg_hygiene.h") =~ /HYGIENE_LIBRARY_VERSION\s+"([^"]+)"/;
 is($libver, $default_version, 'library version matches the control file');

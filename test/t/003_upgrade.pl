@@ -1,6 +1,8 @@
 # ALTER EXTENSION pg_hygiene UPDATE: a database installed at an older version keeps
 # working with the new library before the update, and after it has exactly the objects,
-# definitions, privileges and comments of a fresh install.
+# definitions, privileges and comments of a fresh install.  (While the current version
+# has no base script of its own, a fresh install runs the same update scripts; the
+# comparison matters once a release ships a full pg_hygiene--X.sql.)
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;

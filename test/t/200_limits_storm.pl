@@ -83,7 +83,8 @@ cmp_ok($sent, '>=', 2000, "storm sends $sent statements");
 
 # Victims: two long statements of storm_v (one slot): one holds the slot, the other
 # is queued; both are ended by pg_terminate_backend (backend exit must give the slot
-# back and leave the queue).
+# back and leave the queue).  A queued statement shows as wait event Extension while it
+# sleeps, or as the limits LWLock while it re-checks its place in a busy queue.
 my @victims;
 for my $r (qw(storm_v storm_v))
 {
@@ -112,7 +113,8 @@ for my $round (1 .. 120)
 	{
 		$terminated = $node->safe_psql('postgres', q{
 			SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) || ' terminated, '
-			       || count(*) FILTER (WHERE wait_event_type = 'Extension') || ' queued'
+			       || count(*) FILTER (WHERE wait_event_type = 'Extension'
+			                             OR wait_event = 'pg_hygiene_limits') || ' queued'
 			FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(5)%'
 			  AND usename LIKE 'storm_%'});
 	}
