@@ -17,8 +17,9 @@
  * is admitted or rejected at once.  Waits are bounded by
  * pg_hygiene.queue_timeout, interruptible, and visible in pg_stat_activity as
  * wait event Extension.  A queued statement ranks by priority class, then
- * arrival; it is woken through its latch when a slot it competes for is
- * released, and re-checks every 100 ms regardless.
+ * arrival; when a slot it competes for is released and it ranks first among
+ * those that could take it, it is woken through its latch; it re-checks
+ * every 100 ms regardless.
  *
  * A queued statement still holds its relation locks, and a slot holder may
  * wait for one of them (say, a function that runs DDL): a deadlock that
@@ -289,6 +290,14 @@ lim_sleep_until(TimestampTz until, int64 *slept_us)
 	}
 }
 
+/* Does waiter a rank before waiter b (priority class, then arrival)? */
+static inline bool
+lim_ranks_before(const LimWaiter *a, const LimWaiter *b)
+{
+	return a->priority < b->priority ||
+		(a->priority == b->priority && a->seq < b->seq);
+}
+
 /* Is the capacity a queued statement needs free now?  Reads the atomics only. */
 static bool
 lim_waiter_eligible(const LimWaiter *w)
@@ -306,13 +315,15 @@ lim_waiter_eligible(const LimWaiter *w)
  * Is a slot free for "me"?  My own caps must allow it and no queued statement
  * that competes for the same capacity (same role under a role cap, or both
  * under the instance cap) and could run now may rank before me (by priority,
- * then arrival).  Caller holds the lock.
+ * then arrival); if one does, its pgprocno is returned in *blocker (else -1).
+ * Caller holds the lock.
  */
 static bool
-lim_slot_free(const LimWaiter *me, int mypgprocno)
+lim_slot_free(const LimWaiter *me, int mypgprocno, int *blocker)
 {
 	int			i;
 
+	*blocker = -1;
 	if (!lim_waiter_eligible(me))
 		return false;
 	if (pg_atomic_read_u32(&lim_shared->nwaiting) == 0)
@@ -329,11 +340,13 @@ lim_slot_free(const LimWaiter *me, int mypgprocno)
 			 me->priority != LIM_PRIO_CRITICAL);
 		if (!competes)
 			continue;
-		if (w->priority > me->priority ||
-			(w->priority == me->priority && w->seq > me->seq))
+		if (!lim_ranks_before(w, me))
 			continue;
 		if (lim_waiter_eligible(w))
+		{
+			*blocker = i;
 			return false;
+		}
 	}
 	return true;
 }
@@ -396,15 +409,21 @@ lim_block_reason(const LimWaiter *me)
 }
 
 /*
- * Wake the queued statements that compete for the capacity just freed (a slot
- * of the given role, and an instance-wide one when "total"), or that ranked
- * behind a statement that left the queue, so that each re-checks.  Waking
- * only those keeps a busy role's releases from waking every other role's
- * queue.  Caller holds the lock.
+ * Capacity was freed (a slot of the given role, and an instance-wide one when
+ * "total"), or a statement that competed for it left the queue: wake the
+ * queued statement that ranks first among those that compete for the role's
+ * cap and could run now, and likewise for the instance cap; at most two.
+ * Waking every queued statement would make each of them take the limits lock
+ * to re-check on every release, a thundering herd exactly when the primary is
+ * overloaded.  A woken statement that admits leaves the queue, which wakes
+ * the next one; every queued statement also re-checks every 100 ms.  Caller
+ * holds the lock (shared is enough).
  */
 static void
 lim_wake_waiters_locked(const LimRole *role, bool total)
 {
+	int			best_role = -1;
+	int			best_total = -1;
 	int			i;
 
 	if (pg_atomic_read_u32(&lim_shared->nwaiting) == 0)
@@ -413,11 +432,19 @@ lim_wake_waiters_locked(const LimRole *role, bool total)
 	{
 		const LimWaiter *w = &lim_shared->waiters[i];
 
-		if (w->waiting &&
-			((role != NULL && w->role == role && w->role_cap > 0) ||
-			 (total && w->total_cap > 0)))
-			SetLatch(&GetPGProcByNumber(i)->procLatch);
+		if (!w->waiting || !lim_waiter_eligible(w))
+			continue;
+		if (role != NULL && w->role == role && w->role_cap > 0 &&
+			(best_role < 0 || lim_ranks_before(w, &lim_shared->waiters[best_role])))
+			best_role = i;
+		if (total && w->total_cap > 0 &&
+			(best_total < 0 || lim_ranks_before(w, &lim_shared->waiters[best_total])))
+			best_total = i;
 	}
+	if (best_role >= 0)
+		SetLatch(&GetPGProcByNumber(best_role)->procLatch);
+	if (best_total >= 0 && best_total != best_role)
+		SetLatch(&GetPGProcByNumber(best_total)->procLatch);
 }
 
 /*
@@ -724,9 +751,14 @@ lim_queue(LimWaiter *me, bool may_wait, int64 *waited_us, bool *counted_queued)
 		{
 			TimestampTz now;
 			long		ms;
+			int			blocker;
 
-			if (lim_slot_free(me, MyProc->pgprocno) && lim_take_slot(me, false))
+			if (lim_slot_free(me, MyProc->pgprocno, &blocker) &&
+				lim_take_slot(me, false))
 				break;
+			/* a statement ahead of us could run: make sure it knows */
+			if (blocker >= 0)
+				SetLatch(&GetPGProcByNumber(blocker)->procLatch);
 
 			/* Not free: decide between rejecting and (continuing to) wait. */
 			if (!lim_registered_waiter)
