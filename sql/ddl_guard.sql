@@ -151,6 +151,28 @@ BEGIN;
 SELECT hygiene.allow_ddl('index_not_concurrent');
 ROLLBACK;
 CREATE INDEX ddl_big_t ON ddl_big (t);
+-- ... and is undone with its savepoint (blocked), kept when the savepoint is released
+BEGIN;
+SAVEPOINT s1;
+SELECT hygiene.allow_ddl('index_not_concurrent');
+ROLLBACK TO SAVEPOINT s1;
+CREATE INDEX ddl_big_t ON ddl_big (t);
+ROLLBACK;
+BEGIN;
+SAVEPOINT s1;
+SAVEPOINT s2;
+SELECT hygiene.allow_ddl('index_not_concurrent');
+RELEASE SAVEPOINT s2;
+RELEASE SAVEPOINT s1;
+CREATE INDEX ddl_big_t ON ddl_big (t);
+DROP INDEX ddl_big_t;
+COMMIT;
+-- an exception block is a savepoint too (blocked)
+BEGIN;
+DO $$ BEGIN PERFORM hygiene.allow_ddl('index_not_concurrent'); RAISE EXCEPTION 'undo';
+      EXCEPTION WHEN raise_exception THEN NULL; END $$;
+CREATE INDEX ddl_big_t ON ddl_big (t);
+ROLLBACK;
 SELECT hygiene.allow_ddl('no_such_rule');
 SELECT hygiene.allow_ddl('table_rewrite,new_table');
 

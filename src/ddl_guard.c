@@ -106,8 +106,21 @@ static int	ddl_statement_timeout_ms = 5000;
 static int	ddl_rules_mask = DDL_ALL_RULES & ~(1 << DDL_RULE_NEW_TABLE);
 static int	ddl_allow_mask = 0;
 
-/* Rules allowed by hygiene.allow_ddl() until the end of the transaction. */
+/*
+ * Rules allowed by hygiene.allow_ddl() until the end of the transaction, or
+ * of the savepoint it was called in if that is rolled back: for each
+ * subtransaction that called it, the mask as it was before (innermost last,
+ * in TopTransactionContext).
+ */
 static int	ddl_xact_allow_mask = 0;
+
+typedef struct DdlAllowSave
+{
+	SubTransactionId subid;
+	int			mask;
+} DdlAllowSave;
+
+static List *ddl_allow_saves = NIL;
 
 /* The statement being guarded, for messages, events and the event trigger. */
 static const char *ddl_cur_query = NULL;
@@ -583,6 +596,43 @@ ddl_xact_callback(XactEvent event, void *arg)
 		case XACT_EVENT_PARALLEL_ABORT:
 		case XACT_EVENT_PREPARE:
 			ddl_xact_allow_mask = 0;
+			ddl_allow_saves = NIL;	/* freed with TopTransactionContext */
+			break;
+		default:
+			break;
+	}
+}
+
+/*
+ * Subtransaction end: ROLLBACK TO SAVEPOINT (or an exception block) undoes
+ * hygiene.allow_ddl() calls made inside it; RELEASE hands them to the parent.
+ */
+static void
+ddl_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+					 SubTransactionId parentSubid, void *arg)
+{
+	DdlAllowSave *last;
+
+	if (ddl_allow_saves == NIL)
+		return;
+	last = (DdlAllowSave *) llast(ddl_allow_saves);
+	if (last->subid != mySubid)
+		return;
+	switch (event)
+	{
+		case SUBXACT_EVENT_ABORT_SUB:
+			ddl_xact_allow_mask = last->mask;
+			ddl_allow_saves = list_delete_last(ddl_allow_saves);
+			break;
+		case SUBXACT_EVENT_COMMIT_SUB:
+			/* the parent keeps the older saved mask, if it has one */
+			if (parentSubid == TopSubTransactionId ||
+				(list_length(ddl_allow_saves) > 1 &&
+				 ((DdlAllowSave *) list_nth(ddl_allow_saves,
+											list_length(ddl_allow_saves) - 2))->subid == parentSubid))
+				ddl_allow_saves = list_delete_last(ddl_allow_saves);
+			else
+				last->subid = parentSubid;
 			break;
 		default:
 			break;
@@ -666,6 +716,7 @@ ddl_guard_init(void)
 	ddl_events_init();
 
 	RegisterXactCallback(ddl_xact_callback, NULL);
+	RegisterSubXactCallback(ddl_subxact_callback, NULL);
 
 	prev_ProcessUtility = ProcessUtility_hook;
 	ProcessUtility_hook = ddl_ProcessUtility;
@@ -673,7 +724,7 @@ ddl_guard_init(void)
 
 /*
  * hygiene.allow_ddl(rule): allow one rule until the end of the current
- * transaction.  EXECUTE is revoked from PUBLIC; a DBA grants it to the
+ * transaction (or until its savepoint is rolled back).  EXECUTE is revoked from PUBLIC; a DBA grants it to the
  * roles that run migrations.
  */
 Datum
@@ -696,6 +747,19 @@ hygiene_allow_ddl(PG_FUNCTION_ARGS)
 				(errmsg("hygiene.allow_ddl() outside a transaction block lasts only for this statement"),
 				 errhint("Run BEGIN first, then hygiene.allow_ddl(), then the DDL, then COMMIT.")));
 
+	/* remember what to go back to if this savepoint is rolled back */
+	if (GetCurrentSubTransactionId() != TopSubTransactionId &&
+		(ddl_allow_saves == NIL ||
+		 ((DdlAllowSave *) llast(ddl_allow_saves))->subid != GetCurrentSubTransactionId()))
+	{
+		MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
+		DdlAllowSave *save = palloc(sizeof(DdlAllowSave));
+
+		save->subid = GetCurrentSubTransactionId();
+		save->mask = ddl_xact_allow_mask;
+		ddl_allow_saves = lappend(ddl_allow_saves, save);
+		MemoryContextSwitchTo(old);
+	}
 	ddl_xact_allow_mask |= mask;
 
 	what = psprintf("hygiene.allow_ddl('%s') for the current transaction", name);
