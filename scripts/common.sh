@@ -18,8 +18,12 @@ die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 ensure_packages()
 {
 	local want=() need_test=${1:-}
-	[ -f "$(dirname "$PG_CONFIG")/../lib/pgxs/src/makefiles/pgxs.mk" ] ||
+	# Test for what the build needs: the server headers (Debian ships pg_config and
+	# pgxs.mk in postgresql-client-NN, so their presence says nothing about the headers).
+	if [ ! -x "$PG_CONFIG" ] ||
+		[ ! -f "$("$PG_CONFIG" --includedir-server 2>/dev/null)/postgres.h" ]; then
 		want+=("postgresql-server-dev-$PG_MAJOR")
+	fi
 	command -v make >/dev/null || want+=(make)
 	command -v gcc >/dev/null || want+=(gcc)
 	if [ "$need_test" = test ]; then

@@ -11,7 +11,7 @@ set -euo pipefail
 DIR=${1:?usage: private-pg.sh DIR}
 MAJOR=${PG_MAJOR:-15}
 if [ ! -x "$DIR/usr/lib/postgresql/$MAJOR/bin/pg_config" ]; then
-	[ -f "/usr/lib/postgresql/$MAJOR/lib/pgxs/src/makefiles/pgxs.mk" ] ||
+	[ -f "/usr/include/postgresql/$MAJOR/server/postgres.h" ] ||
 		{ echo "install postgresql-server-dev-$MAJOR first" >&2; exit 1; }
 	mkdir -p "$DIR/usr/lib/postgresql" "$DIR/usr/share/postgresql" "$DIR/usr/include"
 	cp -a "/usr/lib/postgresql/$MAJOR" "$DIR/usr/lib/postgresql/"
