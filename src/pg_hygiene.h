@@ -24,7 +24,7 @@
 
 #include "compat.h"
 
-#define HYGIENE_LIBRARY_VERSION "0.2"
+#define HYGIENE_LIBRARY_VERSION "0.3"
 
 /*
  * Nesting depth of ExecutorRun/Finish/ProcessUtility and of the planner, kept
