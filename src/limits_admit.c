@@ -714,7 +714,8 @@ lim_reject(const LimWaiter *me, LimReason reason, bool may_wait, bool timed_out)
 	}
 	/* The instance-wide count is for monitoring roles only (S7). */
 	active_now = (int) pg_atomic_read_u32(&lim_shared->total_active.value);
-	running = has_privs_of_role(GetUserId(), ROLE_PG_READ_ALL_STATS) ?
+	running = (IsTransactionState() &&
+			   has_privs_of_role(GetUserId(), ROLE_PG_READ_ALL_STATS)) ?
 		psprintf(" and %d statements are running", active_now) : "";
 	if (timed_out)
 		ereport(ERROR,

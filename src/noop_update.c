@@ -47,8 +47,10 @@
  * in its private tgargs, validated against that registry.
  *
  * The per-table override table is read into a backend cache rebuilt after
- * a relcache invalidation of that table (its statement trigger sends one)
- * or a pg_namespace change (CREATE/DROP EXTENSION); nothing is looked up for
+ * a relcache invalidation of that table (its statement trigger sends one),
+ * of pg_extension (extension DDL, see extension_objects.c) or a pg_namespace
+ * change; the table and the trigger function are extension members, never
+ * found by name (extension_objects.c); nothing is looked up for
  * statements that modify nothing.
  *
  * IDENTIFICATION

@@ -1290,6 +1290,18 @@ hygiene_query_rules_changed(PG_FUNCTION_ARGS)
 }
 
 /*
+ * The extension's members may have changed in this transaction (CREATE, ALTER
+ * or DROP EXTENSION; called by extension_objects.c): every session of the
+ * database rereads the rules when it commits, this one at once.
+ */
+void
+query_rules_extension_changed(void)
+{
+	qr_changed_in_xact = true;
+	qr_loaded = false;
+}
+
+/*
  * hygiene.reload_query_rules(): make every session of this database reread
  * the rules now (after changes the trigger could not see).
  */
