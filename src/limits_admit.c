@@ -195,7 +195,7 @@ lim_shmem_startup(void)
 	info.entrysize = sizeof(LimRole);
 	lim_roles = ShmemInitHash("pg_hygiene limits roles",
 							  lim_max_tracked_roles, lim_max_tracked_roles,
-							  &info, HASH_ELEM | HASH_BLOBS);
+							  &info, HASH_ELEM | HASH_BLOBS | HASH_FIXED_SIZE);
 	LWLockRelease(AddinShmemInitLock);
 }
 
