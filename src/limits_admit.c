@@ -47,6 +47,7 @@
 
 #include "access/twophase.h"
 #include "access/xact.h"
+#include "catalog/pg_authid.h"
 #include "executor/executor.h"
 #include "fmgr.h"
 #include "funcapi.h"
@@ -699,6 +700,7 @@ lim_reject(const LimWaiter *me, LimReason reason, bool may_wait, bool timed_out)
 {
 	int			retry = lim_retry_after_ms(me->role);
 	int			active_now;
+	const char *running;
 
 	lim_count_reject(me->role, reason);
 	if (reason == LIM_REJECT_ACTIVE)
@@ -722,7 +724,10 @@ lim_reject(const LimWaiter *me, LimReason reason, bool may_wait, bool timed_out)
 						   "the statement could not queue because its transaction already holds locks or has queue_timeout 0"),
 				 errhint("Retry after %d ms.", retry)));
 	}
+	/* The instance-wide count is for monitoring roles only (S7). */
 	active_now = (int) pg_atomic_read_u32(&lim_shared->total_active.value);
+	running = has_privs_of_role(GetUserId(), ROLE_PG_READ_ALL_STATS) ?
+		psprintf(" and %d statements are running", active_now) : "";
 	if (timed_out)
 		ereport(ERROR,
 				(errcode(ERRCODE_HYGIENE_TOTAL_ACTIVE),
@@ -734,8 +739,8 @@ lim_reject(const LimWaiter *me, LimReason reason, bool may_wait, bool timed_out)
 	ereport(ERROR,
 			(errcode(ERRCODE_HYGIENE_TOTAL_ACTIVE),
 			 errmsg("too many active statements in the instance"),
-			 errdetail("pg_hygiene.max_active_total is %d and %d statements are running; priority \"%s\" %s.",
-					   me->total_cap, active_now,
+			 errdetail("pg_hygiene.max_active_total is %d%s; priority \"%s\" %s.",
+					   me->total_cap, running,
 					   lim_priority_options[me->priority].name,
 					   me->priority == LIM_PRIO_BACKGROUND ?
 					   "is shed rather than queued" :

@@ -68,6 +68,7 @@
 #include "catalog/catalog.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_am.h"
+#include "catalog/pg_extension.h"
 #include "catalog/pg_trigger.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
@@ -95,6 +96,7 @@
 #include "utils/syscache.h"
 
 #include "pg_hygiene.h"
+#include "extension_objects.h"
 #include "noop_update.h"
 #include "table_stats.h"
 
@@ -214,7 +216,8 @@ static TupleTableSlot *noop_exec_subplan(PlanState *node);
 static void
 noop_relcache_cb(Datum arg, Oid relid)
 {
-	if (relid == InvalidOid || relid == noop_settings_relid)
+	if (relid == InvalidOid || relid == noop_settings_relid ||
+		relid == ExtensionRelationId)
 		noop_overrides_valid = false;
 }
 
@@ -248,7 +251,6 @@ static void
 noop_load_overrides(void)
 {
 	HASHCTL		ctl;
-	Oid			nsp;
 	Relation	rel;
 	SysScanDesc scan;
 	HeapTuple	tup;
@@ -268,10 +270,8 @@ noop_load_overrides(void)
 	/* Mark valid first: an invalidation arriving while we read wins. */
 	noop_overrides_valid = true;
 
-	nsp = get_namespace_oid("hygiene", true);
-	if (!OidIsValid(nsp))
-		return;
-	noop_settings_relid = get_relname_relid("noop_update_settings", nsp);
+	/* Only the extension's own table, never one found by name (S1). */
+	noop_settings_relid = hygiene_extension_object(HYGIENE_OBJ_NOOP_SETTINGS);
 	if (!OidIsValid(noop_settings_relid))
 		return;
 
@@ -355,14 +355,8 @@ noop_table_mode(Relation rel)
 static Oid
 noop_trigger_function(void)
 {
-	if (!OidIsValid(noop_trigger_fn))
-	{
-		List	   *name = list_make2(makeString("hygiene"),
-									  makeString("_noop_update_trigger"));
-
-		noop_trigger_fn = LookupFuncName(name, 0, NULL, true);
-	}
-	return noop_trigger_fn;
+	/* Only the extension's own C function, never one found by name (S1). */
+	return hygiene_extension_object(HYGIENE_OBJ_NOOP_TRIGGER);
 }
 
 /* ---------------------------------------------------------------------

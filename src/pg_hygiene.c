@@ -31,6 +31,7 @@
 #include "utils/guc.h"
 #include "utils/timestamp.h"
 
+#include "extension_objects.h"
 #include "pg_hygiene.h"
 #include "table_stats.h"
 #include "ddl_guard.h"
@@ -196,6 +197,8 @@ _PG_init(void)
 
 	/* Shared memory first: the other modules' hooks rely on it. */
 	shmem_init();
+	/* Extension members, not names, for every module (S1, S3). */
+	extension_objects_init();
 
 	/*
 	 * Each module defines its GUCs and chains its hooks here.  A hook

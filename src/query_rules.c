@@ -89,6 +89,7 @@
 #include "utils/timestamp.h"
 #include "utils/wait_event.h"
 
+#include "extension_objects.h"
 #include "pg_hygiene.h"
 #include "query_rules.h"
 
@@ -392,8 +393,7 @@ qr_adopt_empty(uint64 version)
 static bool
 qr_refresh(uint64 version)
 {
-	Oid			nsp;
-	Oid			relid = InvalidOid;
+	Oid			relid;
 	Relation	rel;
 	MemoryContext newcxt;
 	MemoryContext oldcxt;
@@ -407,9 +407,8 @@ qr_refresh(uint64 version)
 		!OidIsValid(MyDatabaseId))
 		return false;
 
-	nsp = get_namespace_oid("hygiene", true);
-	if (OidIsValid(nsp))
-		relid = get_relname_relid("query_rule", nsp);
+	/* Only the extension's own table, never one found by name (S1). */
+	relid = hygiene_extension_object(HYGIENE_OBJ_QUERY_RULE);
 
 	newcxt = AllocSetContextCreate(TopMemoryContext, "pg_hygiene query rules",
 								   ALLOCSET_SMALL_SIZES);
