@@ -50,6 +50,8 @@ INSERT INTO cases VALUES
    'WITH c AS (UPDATE tw SET v = 2 WHERE id = 1) UPDATE tw SET v = 1 WHERE id = 1', :'tw_state'),
   ('n1_cte_delete', :'tw_reset',
    'WITH c AS (DELETE FROM tw WHERE id = 1) UPDATE tw SET v = 1 WHERE id = 1', :'tw_state'),
+  ('n1_cte_delete_merge', :'tw_reset',
+   'WITH c AS (DELETE FROM tw WHERE id = 1) MERGE INTO tw USING (VALUES (1)) s(id) ON tw.id = s.id WHEN MATCHED THEN UPDATE SET v = 1', :'tw_state'),
   ('n1_cte_delete_partition', :'tp_reset',
    'WITH c AS (DELETE FROM tp1 WHERE id = 1) UPDATE tp SET v = 1', :'tp_state'),
   ('n1_cte_after_upsert', :'tw_reset',
@@ -157,6 +159,19 @@ INSERT INTO cases VALUES
    'SELECT tw_loop()', 'SELECT string_agg(msg, '','') FROM tlog');
 
 SELECT * FROM results;
+
+-- ---- what stays eligible: other tables, one proposed row ----
+SET pg_hygiene.noop_updates = lock;
+TRUNCATE tw, toc, tlog;
+INSERT INTO tw VALUES (1, 1), (2, 1);
+INSERT INTO toc VALUES (1, 1);
+SELECT hygiene.reset_table_write_stats('tw') + hygiene.reset_table_write_stats('toc') >= 0 AS reset;
+WITH c AS (INSERT INTO tlog VALUES ('x')) UPDATE tw SET v = 1 WHERE id = 1;
+WITH c AS (DELETE FROM tw WHERE id = 2) UPDATE tw SET v = 1 WHERE id = 1;
+INSERT INTO toc VALUES (1, 1) ON CONFLICT (k) DO UPDATE SET v = excluded.v WHERE excluded.v = 1;
+INSERT INTO toc VALUES (1, 1), (2, 2) ON CONFLICT (k) DO UPDATE SET v = excluded.v WHERE excluded.v = 1;
+SELECT relname, rows_updated, noop_rows, noop_suppressed, ineligible_other
+  FROM hygiene.table_write_stats WHERE relname IN ('tw', 'toc') ORDER BY relname COLLATE "C";
 
 -- ---- top level: auto ----
 -- auto skips the lock of a no-op row only for a lone statement that runs no user code
