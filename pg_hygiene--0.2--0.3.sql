@@ -565,3 +565,235 @@ $$;
 -- == Section: trust, shared memory and DDL guard (issue 10, M, G1) ==
 
 -- == Section: packaging (issue 11) ==
+
+-- == Section: advice, soft index drop, monitoring (issue 13) ==
+
+-- Soft index drop (design section 6, O2).  A row names an index the planner of every
+-- session, on the primary and on every standby, no longer considers; writes still
+-- maintain it.  Rows name the index (schema, name), not its OID: pg_dump restores this
+-- table's data before it creates indexes, and OIDs change in a restore.
+CREATE TABLE hygiene.disabled_index (
+    index_schema name NOT NULL,
+    index_name name NOT NULL,
+    reason text NOT NULL,
+    disabled_by name NOT NULL DEFAULT current_user,
+    disabled_at timestamptz NOT NULL DEFAULT now(),
+    expires_at timestamptz,
+    idx_scan_at_disable bigint,
+    table_writes_at_disable bigint,
+    PRIMARY KEY (index_schema, index_name)
+);
+SELECT pg_catalog.pg_extension_config_dump('hygiene.disabled_index', '');
+COMMENT ON TABLE hygiene.disabled_index IS
+  'Indexes the planner does not consider (soft drop); change it with hygiene.disable_index() and hygiene.enable_index()';
+-- Rows are checked by the trigger below as the role that writes them: only the owner of
+-- the index's table (or a superuser) may add, change or remove its row.
+REVOKE ALL ON hygiene.disabled_index FROM PUBLIC;
+GRANT SELECT, INSERT, UPDATE, DELETE ON hygiene.disabled_index TO PUBLIC;
+
+-- Check a row as the role writing it; fill in who, when and the counters at that moment.
+CREATE FUNCTION hygiene._disabled_index_check()
+RETURNS trigger
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  v_row record;
+  v_idx oid;
+  v_tbl oid;
+  v_kind "char";
+  v_con name;
+  v_contype "char";
+BEGIN
+  -- the row being replaced or removed must be the caller's to change, too
+  IF TG_OP IN ('UPDATE', 'DELETE') THEN
+    SELECT c.oid, i.indrelid INTO v_idx, v_tbl
+      FROM pg_catalog.pg_class AS c
+      JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace
+      JOIN pg_catalog.pg_index AS i ON i.indexrelid = c.oid
+     WHERE n.nspname = OLD.index_schema AND c.relname = OLD.index_name;
+    IF v_tbl IS NOT NULL
+       AND NOT pg_catalog.pg_has_role(current_user,
+             (SELECT t.relowner FROM pg_catalog.pg_class AS t WHERE t.oid = v_tbl), 'USAGE') THEN
+      RAISE EXCEPTION 'must be owner of table %', v_tbl::regclass
+        USING ERRCODE = 'insufficient_privilege',
+              DETAIL = format('Index %I.%I is disabled; only the owner of its table may enable it.',
+                              OLD.index_schema, OLD.index_name);
+    END IF;
+    IF TG_OP = 'DELETE' THEN
+      RETURN OLD;
+    END IF;
+  END IF;
+
+  SELECT c.oid, c.relkind INTO v_idx, v_kind
+    FROM pg_catalog.pg_class AS c
+    JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace
+   WHERE n.nspname = NEW.index_schema AND c.relname = NEW.index_name;
+  IF v_idx IS NULL THEN
+    -- A restore (pg_dump loads this table's data before it creates indexes) runs as a
+    -- superuser: keep the row as dumped, without counters of this server.  Nobody else
+    -- may name an index that does not exist (yet): its future owner would find it disabled.
+    IF TG_OP = 'INSERT' AND (SELECT r.rolsuper FROM pg_catalog.pg_roles AS r
+                              WHERE r.rolname = current_user) THEN
+      NEW.idx_scan_at_disable := NULL;
+      NEW.table_writes_at_disable := NULL;
+      RETURN NEW;
+    END IF;
+    RAISE EXCEPTION 'index %.% does not exist', pg_catalog.quote_ident(NEW.index_schema),
+                    pg_catalog.quote_ident(NEW.index_name)
+      USING ERRCODE = 'undefined_object';
+  END IF;
+  IF v_kind = 'I' THEN
+    RAISE EXCEPTION '"%" is a partitioned index', v_idx::regclass
+      USING ERRCODE = 'feature_not_supported',
+            DETAIL = 'The planner never uses a partitioned index itself, only the indexes of the partitions.',
+            HINT = 'Disable the index of each partition you mean.';
+  END IF;
+  IF v_kind <> 'i' THEN
+    RAISE EXCEPTION '"%" is not an index', v_idx::regclass
+      USING ERRCODE = 'wrong_object_type',
+            HINT = 'hygiene.disable_index() takes an index.';
+  END IF;
+  SELECT i.indrelid INTO v_tbl FROM pg_catalog.pg_index AS i WHERE i.indexrelid = v_idx;
+  IF NOT pg_catalog.pg_has_role(current_user,
+           (SELECT t.relowner FROM pg_catalog.pg_class AS t WHERE t.oid = v_tbl), 'USAGE') THEN
+    RAISE EXCEPTION 'must be owner of table %', v_tbl::regclass
+      USING ERRCODE = 'insufficient_privilege',
+            DETAIL = 'Only the owner of the table (or a superuser) may disable or enable its indexes.';
+  END IF;
+  IF v_tbl < 16384 OR (SELECT t.relkind FROM pg_catalog.pg_class AS t WHERE t.oid = v_tbl) NOT IN ('r', 'm') THEN
+    RAISE EXCEPTION 'cannot disable index "%" of "%"', v_idx::regclass, v_tbl::regclass
+      USING ERRCODE = 'wrong_object_type',
+            DETAIL = 'Only indexes of user tables and materialized views can be disabled.';
+  END IF;
+  SELECT co.conname, co.contype INTO v_con, v_contype
+    FROM pg_catalog.pg_constraint AS co
+   WHERE co.conindid = v_idx AND co.conrelid = v_tbl AND co.contype IN ('p', 'u', 'x')
+   LIMIT 1;
+  IF v_con IS NOT NULL
+     OR (SELECT i.indisprimary OR i.indisexclusion FROM pg_catalog.pg_index AS i
+          WHERE i.indexrelid = v_idx) THEN
+    RAISE EXCEPTION 'cannot disable index "%" because it backs constraint "%" of table %',
+                    v_idx::regclass, coalesce(v_con, '?'), v_tbl::regclass
+      USING ERRCODE = 'dependent_objects_still_exist',
+            DETAIL = format('The index enforces the %s constraint, which must keep using it.',
+                            CASE v_contype WHEN 'p' THEN 'PRIMARY KEY' WHEN 'u' THEN 'UNIQUE'
+                                           ELSE 'EXCLUDE' END),
+            HINT = 'Only indexes that back no PRIMARY KEY, UNIQUE or EXCLUDE constraint can be disabled.';
+  END IF;
+
+  NEW.disabled_by := current_user;
+  IF TG_OP = 'INSERT' OR NEW.index_schema IS DISTINCT FROM OLD.index_schema
+     OR NEW.index_name IS DISTINCT FROM OLD.index_name THEN
+    NEW.disabled_at := pg_catalog.now();
+    NEW.idx_scan_at_disable := pg_catalog.pg_stat_get_numscans(v_idx);
+    NEW.table_writes_at_disable := pg_catalog.pg_stat_get_tuples_inserted(v_tbl)
+      + pg_catalog.pg_stat_get_tuples_updated(v_tbl)
+      - pg_catalog.pg_stat_get_tuples_hot_updated(v_tbl);
+  ELSE
+    NEW.disabled_at := OLD.disabled_at;
+    NEW.idx_scan_at_disable := OLD.idx_scan_at_disable;
+    NEW.table_writes_at_disable := OLD.table_writes_at_disable;
+  END IF;
+  RETURN NEW;
+END
+$$;
+CREATE TRIGGER disabled_index_check
+  BEFORE INSERT OR UPDATE OR DELETE ON hygiene.disabled_index
+  FOR EACH ROW EXECUTE FUNCTION hygiene._disabled_index_check();
+
+-- Every backend (and every standby) rereads the set, and the plans of the index's table
+-- are rebuilt, once a change commits.
+CREATE FUNCTION hygiene._disabled_index_changed()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'hygiene_disabled_index_changed'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+REVOKE ALL ON FUNCTION hygiene._disabled_index_changed() FROM PUBLIC;
+CREATE TRIGGER disabled_index_changed
+  AFTER INSERT OR UPDATE OR DELETE ON hygiene.disabled_index
+  FOR EACH ROW EXECUTE FUNCTION hygiene._disabled_index_changed();
+CREATE TRIGGER disabled_index_truncated
+  AFTER TRUNCATE ON hygiene.disabled_index
+  FOR EACH STATEMENT EXECUTE FUNCTION hygiene._disabled_index_changed();
+
+-- Hide an index from the planner everywhere; writes keep maintaining it.
+CREATE FUNCTION hygiene.disable_index(index regclass, reason text, ttl interval DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql CALLED ON NULL INPUT VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  IF index IS NULL THEN
+    RAISE EXCEPTION 'index must not be NULL'
+      USING ERRCODE = 'null_value_not_allowed';
+  END IF;
+  IF reason IS NULL OR pg_catalog.btrim(reason) = '' THEN
+    RAISE EXCEPTION 'a reason is required to disable an index'
+      USING ERRCODE = 'invalid_parameter_value',
+            HINT = 'Say why, e.g. ''idx_scan 0 on the primary and on both standbys since 2026-11-01''.';
+  END IF;
+  IF ttl IS NOT NULL AND ttl <= interval '0' THEN
+    RAISE EXCEPTION 'ttl must be positive, not %', ttl
+      USING ERRCODE = 'invalid_parameter_value',
+            HINT = 'Pass NULL to disable the index until hygiene.enable_index() is called.';
+  END IF;
+  INSERT INTO hygiene.disabled_index AS d (index_schema, index_name, reason, expires_at)
+  SELECT n.nspname, c.relname, disable_index.reason, pg_catalog.now() + ttl
+    FROM pg_catalog.pg_class AS c
+    JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace
+   WHERE c.oid = index
+  ON CONFLICT (index_schema, index_name) DO UPDATE
+     SET reason = EXCLUDED.reason, expires_at = EXCLUDED.expires_at;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'relation with OID % does not exist', index::oid
+      USING ERRCODE = 'undefined_table';
+  END IF;
+END
+$$;
+
+-- Let the planner use the index again, everywhere, at once.
+CREATE FUNCTION hygiene.enable_index(index regclass)
+RETURNS boolean
+LANGUAGE plpgsql STRICT VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  DELETE FROM hygiene.disabled_index AS d
+   USING pg_catalog.pg_class AS c
+   JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace
+   WHERE c.oid = index AND d.index_schema = n.nspname AND d.index_name = c.relname;
+  RETURN FOUND;
+END
+$$;
+
+CREATE VIEW hygiene.disabled_indexes AS
+SELECT d.index_schema, d.index_name,
+       c.oid::regclass AS index,
+       i.indrelid::regclass AS "table",
+       (c.oid IS NOT NULL AND (d.expires_at IS NULL OR d.expires_at > pg_catalog.now())) AS active,
+       d.disabled_at, d.disabled_by, d.reason, d.expires_at,
+       CASE WHEN s.scans >= 0 THEN s.scans END AS idx_scan_since_disabled,
+       CASE WHEN s.writes >= 0 THEN s.writes END AS index_writes_since_disabled,
+       pg_catalog.pg_relation_size(c.oid) AS index_bytes
+  FROM hygiene.disabled_index AS d
+  LEFT JOIN pg_catalog.pg_namespace AS n ON n.nspname = d.index_schema
+  LEFT JOIN pg_catalog.pg_class AS c ON c.relnamespace = n.oid AND c.relname = d.index_name
+                                    AND c.relkind = 'i'
+  LEFT JOIN pg_catalog.pg_index AS i ON i.indexrelid = c.oid
+  CROSS JOIN LATERAL (
+    SELECT pg_catalog.pg_stat_get_numscans(c.oid) - d.idx_scan_at_disable AS scans,
+           pg_catalog.pg_stat_get_tuples_inserted(i.indrelid)
+             + pg_catalog.pg_stat_get_tuples_updated(i.indrelid)
+             - pg_catalog.pg_stat_get_tuples_hot_updated(i.indrelid)
+             - d.table_writes_at_disable AS writes) AS s;
+COMMENT ON VIEW hygiene.disabled_indexes IS
+  'Indexes the planner does not consider (hygiene.disable_index()), with what happened since';
+COMMENT ON COLUMN hygiene.disabled_indexes.active IS
+  'The index exists under this name and its ttl has not passed: the planner does not consider it';
+COMMENT ON COLUMN hygiene.disabled_indexes.idx_scan_since_disabled IS
+  'Scans of the index since it was disabled (this server''s counters; NULL after a statistics reset or a restore)';
+COMMENT ON COLUMN hygiene.disabled_indexes.index_writes_since_disabled IS
+  'Rows inserted or updated without HOT in the table since the index was disabled: each wrote an index entry (this server''s counters; NULL after a statistics reset or a restore)';
+COMMENT ON COLUMN hygiene.disabled_indexes.index_bytes IS
+  'Size of the index in bytes';
+GRANT SELECT ON hygiene.disabled_indexes TO PUBLIC;
