@@ -1113,3 +1113,40 @@ AS $$
    ORDER BY CASE r.severity WHEN 'critical' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END,
             r.schemaname, r.relname, r.rule
 $$;
+
+-- O16, O21: monitoring.  pg_monitor (the role an exporter runs as) reads every counter
+-- view: role_stats and limits_summary through pg_read_all_stats (a member role) already;
+-- query_rules needs its counter function as well.  monitoring/pg_hygiene_queries.yaml
+-- reads only these cheap views (no advice view: those take a sample).
+GRANT SELECT ON hygiene.query_rules TO pg_monitor;
+GRANT EXECUTE ON FUNCTION hygiene._query_rule_stats() TO pg_monitor;
+GRANT SELECT ON hygiene.role_stats, hygiene.limits_summary TO pg_monitor;
+GRANT EXECUTE ON FUNCTION hygiene._role_stats(), hygiene._limits_summary() TO pg_monitor;
+
+COMMENT ON VIEW hygiene.status IS
+  'The loaded library: version, shared memory, statements seen, table statistics capacity (cheap; for monitoring)';
+COMMENT ON VIEW hygiene.role_stats IS
+  'Per-role limit counters since the server started or hygiene.reset_role_stats() (cheap; for monitoring)';
+COMMENT ON VIEW hygiene.limits_summary IS
+  'Statements running and waiting under role limits now (cheap; for monitoring)';
+COMMENT ON VIEW hygiene.query_rules IS
+  'Query digest rules of this database with this server''s counters (cheap; for monitoring)';
+COMMENT ON VIEW hygiene.table_write_stats IS
+  'Per-table UPDATE counters of the executor hook: no-op rows, indexed and HOT-eligible changes (cheap)';
+COMMENT ON VIEW hygiene.ddl_events IS
+  'The DDL guard''s ring of recent events (bounded; the oldest are overwritten)';
+COMMENT ON VIEW hygiene.advice_history IS
+  'The sample history behind the advice views: tables, capacity, interval, last sample (cheap)';
+COMMENT ON VIEW hygiene.table_health IS
+  'Per-table evidence for the advice (takes a statistics sample if one is due: not for frequent scrapes)';
+COMMENT ON VIEW hygiene.table_advice IS
+  'Per-table recommendations with reason, ALTER and revert statements (takes a sample if due: not for frequent scrapes)';
+COMMENT ON VIEW hygiene.database_advice IS
+  'Instance-wide recommendations (autovacuum workers, cost limit, work memory, xmin horizon)';
+COMMENT ON VIEW hygiene.xmin_holders IS
+  'What holds the xmin horizon: backends, prepared transactions, replication slots, standby feedback';
+COMMENT ON COLUMN hygiene.role_stats.wait_ms IS 'Time statements waited for a slot, in milliseconds';
+COMMENT ON COLUMN hygiene.role_stats.throttled_ms IS 'Time statements were delayed by the write budget, in milliseconds';
+COMMENT ON COLUMN hygiene.role_stats.wal_bytes_charged IS 'WAL bytes charged to the role''s write budget';
+COMMENT ON COLUMN hygiene.advice_history.sample_interval_s IS 'pg_hygiene.advice_sample_interval, in seconds';
+COMMENT ON COLUMN hygiene.advice_history.last_sample IS 'When this database was last sampled (by the background sampler, a view or take_sample())';
