@@ -1,8 +1,9 @@
 # Soft index drop (issue 13, design section 6): hygiene.disable_index() on the primary
 # changes the plans of sessions already open on the primary and on a streaming standby
 # within a second (cached generic plans included), hygiene.enable_index() restores them,
-# a disabled index is still maintained by writes (it grows, amcheck passes), and the
-# setting survives pg_dump and restore.
+# a disabled index is still maintained by writes (it grows, amcheck passes), the advice
+# never recommends dropping an index only the standby uses, and the setting survives
+# pg_dump and restore.
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -119,6 +120,35 @@ is($s{ $primary->name }->query('SELECT count(*) FROM t WHERE b = 50000'), '1',
 	'rows written while disabled are found through the index');
 
 $_->quit for values %s;
+
+# An index only the standby's queries use is never advised for dropping on the primary:
+# the advice recommends disabling it, with the query to run on each standby.
+$primary->safe_psql('postgres', q{
+	CREATE TABLE s (id int PRIMARY KEY, v int, w int);
+	CREATE INDEX s_v ON s (v);
+	CREATE INDEX s_w ON s (w);
+	INSERT INTO s SELECT g, g, g FROM generate_series(1, 5000) g;
+	ANALYZE s;
+});
+$primary->wait_for_catchup($standby);
+# the primary's queries use s_v, the standby's s_w
+$primary->safe_psql('postgres', 'SELECT count(*) FROM s WHERE v = ' . $_) for 1 .. 5;
+$standby->safe_psql('postgres', 'SELECT count(*) FROM s WHERE w = ' . $_) for 1 .. 5;
+cmp_ok($standby->safe_psql('postgres',
+		"SELECT idx_scan FROM pg_stat_user_indexes WHERE indexrelname = 's_w'"), '>=', 5,
+	'the standby scans s_w');
+my $adv_settings = 'SET pg_hygiene.advice_sample_interval = 0; SET pg_hygiene.advice_min_updates = 100;';
+$primary->safe_psql('postgres', "$adv_settings SELECT count(*) FROM hygiene.table_health");
+$primary->safe_psql('postgres',
+	'SET pg_hygiene.noop_updates = observe; UPDATE s SET v = v + 1; SELECT pg_stat_force_next_flush()');
+my $adv = $primary->safe_psql('postgres', qq{$adv_settings
+	SELECT alter_sql || E'\n' || revert_sql || E'\n' || reason FROM hygiene.table_advice
+	 WHERE relname = 's' AND rule = 'hot_blocked_by_index'});
+like($adv, qr/^SELECT hygiene\.disable_index\('public\.s_w', 'never scanned on the primary since statistics/,
+	'advice for the index only the standby uses: disable it');
+like($adv, qr/run on each standby SELECT idx_scan.*pg_stat_user_indexes WHERE indexrelid = 'public\.s_w'::regclass/s,
+	'with the query to run on each standby');
+unlike($adv, qr/DROP INDEX/, 'never DROP INDEX');
 
 # pg_dump and restore keep the setting (rows name the index; the restore creates indexes
 # after the data).
