@@ -52,6 +52,35 @@ RESET SESSION AUTHORIZATION;
 SELECT rejected_rate FROM hygiene.role_stats WHERE rolname = 'lim_trust_rate';
 RESET pg_hygiene.max_statements_per_second;
 
+-- ... nor does the plan cost cap, which still stops the same query run by a client
+-- statement or an immediate trigger.
+CREATE TABLE lim_trust_pc (id int);
+GRANT ALL ON lim_trust_pc TO lim_trust_rate;
+CREATE FUNCTION lim_trust_pc_f() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM count(*) FROM lim_trust_pa a, lim_trust_pa b;
+  RETURN NULL;
+END $$;
+CREATE CONSTRAINT TRIGGER lim_trust_pc_c AFTER INSERT ON lim_trust_pc
+  DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION lim_trust_pc_f();
+SET pg_hygiene.max_plan_cost = 100;
+SET SESSION AUTHORIZATION lim_trust_rate;
+\set VERBOSITY sqlstate
+SELECT count(*) FROM lim_trust_pa a, lim_trust_pa b;
+\echo :LAST_ERROR_SQLSTATE
+INSERT INTO lim_trust_pc VALUES (1);
+BEGIN;
+SET CONSTRAINTS lim_trust_pc_c IMMEDIATE;
+INSERT INTO lim_trust_pc VALUES (2);
+\echo :LAST_ERROR_SQLSTATE
+ROLLBACK;
+\set VERBOSITY default
+RESET SESSION AUTHORIZATION;
+RESET pg_hygiene.max_plan_cost;
+SELECT count(*) AS committed FROM lim_trust_pc;
+DROP TABLE lim_trust_pc;
+DROP FUNCTION lim_trust_pc_f();
+
 -- L11: queries run by a function the planner folds belong to the statement being
 -- planned: one admission, not eleven (with 5 tokens, the old count was rejected).
 SET pg_hygiene.max_statements_per_second = 5;

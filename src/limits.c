@@ -350,8 +350,13 @@ lim_ExecutorStart(QueryDesc *queryDesc, int eflags)
 
 	if ((admission || wal || lim_max_plan_cost > 0) && HYGIENE_ACTIVE())
 	{
-		/* Plan caps: reject before the executor initialises anything. */
+		/*
+		 * Plan caps: reject before the executor initialises anything; never
+		 * work run at COMMIT (no portal, not planning), which would refuse
+		 * the COMMIT.
+		 */
 		if (lim_max_plan_cost > 0 && !explain_only &&
+			(ActivePortal != NULL || hygiene_plan_nesting_level > 0) &&
 			queryDesc->plannedstmt->planTree != NULL &&
 			queryDesc->plannedstmt->planTree->total_cost > lim_max_plan_cost &&
 			!lim_exempt())
