@@ -355,8 +355,7 @@ lim_ExecutorStart(QueryDesc *queryDesc, int eflags)
 		 * work run at COMMIT (no portal, not planning), which would refuse
 		 * the COMMIT.
 		 */
-		if (lim_max_plan_cost > 0 && !explain_only &&
-			(ActivePortal != NULL || hygiene_plan_nesting_level > 0) &&
+		if (lim_max_plan_cost > 0 && !explain_only && !HYGIENE_COMMIT_WORK() &&
 			queryDesc->plannedstmt->planTree != NULL &&
 			queryDesc->plannedstmt->planTree->total_cost > lim_max_plan_cost &&
 			!lim_exempt())

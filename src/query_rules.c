@@ -1021,7 +1021,7 @@ qr_apply(QrRule *r, QueryDesc *queryDesc, TimestampTz now)
 	 * is never refused.
 	 */
 	if ((qr_exempt_superuser && superuser()) || MyBackendType != B_BACKEND ||
-		(ActivePortal == NULL && hygiene_plan_nesting_level == 0))
+		HYGIENE_COMMIT_WORK())
 	{
 		qr_count(r, e, QR_EXEMPTED, now);
 		hygiene_debug_notice("pg_hygiene: query rule " INT64_FORMAT " exempts this statement", r->rule_id);
