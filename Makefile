@@ -80,9 +80,6 @@ DIST_VERSION := $(shell sed -n "s/^default_version *= *'\([0-9]*\.[0-9]*\)'.*/\1
 .PHONY: dist
 dist:
 	@test -n '$(DIST_VERSION)' || { echo 'no default_version in pg_hygiene.control' >&2; exit 1; }
-	@perl -MJSON::PP -e 'local $$/; open(my $$f, "<", $$ARGV[0]) or die "$$ARGV[0]: $$!\n"; \
-		my $$v = decode_json(<$$f>)->{version}; \
-		die "META.json version $$v is not $$ARGV[1]\n" unless $$v eq $$ARGV[1]' \
-		$(srcdir)/META.json $(DIST_VERSION)
+	@perl -MJSON::PP -0777 -ne '$$v = decode_json($$_)->{version}; die "META.json version $$v is not $(DIST_VERSION)\n" if $$v ne "$(DIST_VERSION)"' $(srcdir)/META.json
 	git -C $(srcdir) archive --format=zip --prefix=pg_hygiene-$(DIST_VERSION)/ \
 		-o '$(CURDIR)/pg_hygiene-$(DIST_VERSION).zip' HEAD
