@@ -106,6 +106,17 @@ while (my $v = shift @todo)
 ok($seen{$default_version},
 	"default_version $default_version is reachable from a base script (@bases)");
 
+# The Debian package carries the same upstream version, and debian/pgversions starts at
+# the lowest PostgreSQL version of the prereqs.
+if (-f "$root/debian/changelog")
+{
+	my ($debver) = slurp("$root/debian/changelog") =~ /^pg-hygiene \(([^)-]+)-[^)]+\)/;
+	is($debver, $dist_version, 'debian/changelog has the version of the control file');
+	my @pgv = grep { /^\d/ } map { s/\s+$//r } split /\n/, slurp("$root/debian/pgversions");
+	my ($lowest) = ($meta->{prereqs}{runtime}{requires}{PostgreSQL} // '') =~ />=\s*(\d+)\./;
+	is($pgv[0] =~ s/\+$//r, $lowest, 'debian/pgversions starts at the lowest version of the prereqs');
+}
+
 my ($libver) = slurp("$root/src/pg_hygiene.h") =~ /HYGIENE_LIBRARY_VERSION\s+"([^"]+)"/;
 is($libver, $default_version, 'library version matches the control file');
 
