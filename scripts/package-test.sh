@@ -6,7 +6,7 @@
 # that nothing of pg_hygiene is left in the tree.  Also checks `make dist` (PGXN zip).
 #
 #   bash scripts/package-test.sh        as root (dpkg -i); installs dpkg-dev, debhelper,
-#                                       postgresql-server-dev-all when missing
+#                                       build-essential, postgresql-server-dev-all when missing
 #
 # The system tree is shared with `make install` of scripts/test.sh: this script takes
 # the same lock (per pg_config path), moves a source install of pg_hygiene aside while
@@ -19,18 +19,30 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 fail() { printf 'not ok: %s\n' "$*" >&2; exit 1; }
 ok() { printf 'ok: %s\n' "$*"; }
 
-# Build tools: the build dependencies of debian/control and the build itself.
+# dpkg, waiting up to a minute for the dpkg lock (an apt-get of another job); output in
+# $TMP/dpkg.log.
+dpkg_waiting()
+{
+	local i
+	for i in $(seq 30); do
+		dpkg "$@" >"$TMP/dpkg.log" 2>&1 && return 0
+		grep -qi 'lock' "$TMP/dpkg.log" || return 1
+		sleep 2
+	done
+	return 1
+}
+
+# Build tools: the build dependencies of debian/control (dpkg-checkbuilddeps also wants
+# build-essential) and pg_virtualenv (postgresql-common).
 want=()
-command -v dpkg-buildpackage >/dev/null || want+=(dpkg-dev)
-command -v dh >/dev/null || want+=(debhelper)
-command -v pg_buildext >/dev/null || want+=(postgresql-server-dev-all)
-command -v make >/dev/null || want+=(make)
-command -v gcc >/dev/null || want+=(gcc)
+for p in dpkg-dev debhelper build-essential postgresql-server-dev-all postgresql-common; do
+	[ "$(dpkg-query -W -f '${db:Status-Status}' "$p" 2>/dev/null)" = installed ] || want+=("$p")
+done
 if [ ${#want[@]} -gt 0 ]; then
 	say "installing ${want[*]}"
 	export DEBIAN_FRONTEND=noninteractive
-	apt-get update -qq >/dev/null
-	apt-get install -y -qq --no-install-recommends "${want[@]}" >/dev/null
+	apt-get -o DPkg::Lock::Timeout=120 update -qq >/dev/null
+	apt-get -o DPkg::Lock::Timeout=120 install -y -qq --no-install-recommends "${want[@]}" >/dev/null
 fi
 
 TMP=$(mktemp -d /tmp/pg_hygiene-package.XXXXXX)
@@ -45,7 +57,7 @@ cleanup()
 	local rc=$?
 	set +e
 	for p in "${INSTALLED[@]}"; do
-		[ -n "$p" ] && dpkg --purge "$p" >/dev/null 2>&1
+		[ -n "$p" ] && dpkg_waiting --purge "$p"
 	done
 	[ "$STASHED" -eq 1 ] && tar -C / -xf "$STASH"
 	rm -rf "$TMP"
@@ -128,7 +140,7 @@ say "installing ${debs[*]##*/}"
 for deb in "${debs[@]}"; do
 	INSTALLED+=("$(dpkg-deb -f "$deb" Package)")
 done
-dpkg -i "${debs[@]}" >"$TMP/dpkg.log" 2>&1 || { cat "$TMP/dpkg.log"; fail "dpkg -i failed"; }
+dpkg_waiting -i "${debs[@]}" || { cat "$TMP/dpkg.log"; fail "dpkg -i failed"; }
 for p in "${INSTALLED[@]}"; do
 	[ "$(dpkg-query -W -f '${db:Status-Status}' "$p")" = installed ] || fail "$p is not installed"
 	ok "dpkg -i $p"
@@ -138,7 +150,7 @@ done
 
 for p in "${INSTALLED[@]}"; do
 	mapfile -t files < <(dpkg -L "$p" | grep -E '/(pg_hygiene|postgresql-[0-9]+-pg-hygiene)')
-	dpkg --purge "$p" >"$TMP/dpkg.log" 2>&1 || { cat "$TMP/dpkg.log"; fail "dpkg --purge $p failed"; }
+	dpkg_waiting --purge "$p" || { cat "$TMP/dpkg.log"; fail "dpkg --purge $p failed"; }
 	INSTALLED=("${INSTALLED[@]/$p/}")
 	for f in "${files[@]}"; do
 		[ ! -e "$f" ] || fail "dpkg --purge $p left $f"
