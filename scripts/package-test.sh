@@ -77,6 +77,17 @@ else
 		--exclude='*.o' --exclude='*.so' --exclude='*.bc' -cf - . | tar -C "$SRC" -xf -
 fi
 
+# The PostgreSQL versions of debian/pgversions that this Debian release supports; none
+# (say a Debian release whose PostgreSQL is not yet in debian/pgversions): skipped, exit 77.
+versions=$(cd "$SRC" && pg_buildext supported-versions 2>/dev/null | sort -u)
+if [ -z "$versions" ]; then
+	echo "skipped: no PostgreSQL version of debian/pgversions ($(grep -v '^#' "$SRC/debian/pgversions" | xargs)) is supported here ($(/usr/share/postgresql-common/supported-versions | xargs))"
+	exit 77
+fi
+for v in $versions; do
+	[ -x "/usr/lib/postgresql/$v/bin/postgres" ] || fail "PostgreSQL $v (postgresql-$v) is not installed"
+done
+
 # debian/control lists the PostgreSQL versions of debian/pgversions that this Debian
 # release supports: regenerate it for this machine.
 say "building the Debian packages (dpkg-buildpackage -us -uc -b)"
