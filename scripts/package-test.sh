@@ -186,7 +186,8 @@ if git -C "$TOP" rev-parse --verify -q HEAD >/dev/null 2>&1; then
 	zip=$TMP/dist/pg_hygiene-$VERSION.zip
 	[ -f "$zip" ] || fail "make dist made no pg_hygiene-$VERSION.zip"
 	for f in META.json LICENSE pg_hygiene.control Makefile; do
-		unzip -l "$zip" "pg_hygiene-$VERSION/$f" >/dev/null || fail "$f is not at the root of $zip"
+		python3 -c 'import sys, zipfile; sys.exit(sys.argv[2] not in zipfile.ZipFile(sys.argv[1]).namelist())' \
+			"$zip" "pg_hygiene-$VERSION/$f" || fail "$f is not at the root of $zip"
 	done
 	ok "make dist: pg_hygiene-$VERSION.zip has META.json, LICENSE, the control file and the Makefile at its root"
 fi
