@@ -1126,6 +1126,34 @@ noop_exec_subplan(PlanState *node)
  */
 
 /*
+ * Was the version at tid updated or deleted by our own transaction since the
+ * executor locked it (by a statement that a BEFORE trigger, a function in
+ * ON CONFLICT's WHERE or SET, or a deferred part of this command ran)?
+ * Stock then fails in heap_update with "tuple to be updated was already
+ * modified by an operation triggered by the current command"; a suppressed
+ * row would hide that.
+ */
+static bool
+noop_self_modified(NoopRel *nr, ItemPointer tid)
+{
+	TupleTableSlot *slot = nr->lockslot;
+	bool		modified = true;
+
+	if (table_tuple_fetch_row_version(nr->rri->ri_RelationDesc, tid,
+									  SnapshotAny, slot) &&
+		TTS_IS_BUFFERTUPLE(slot))
+	{
+		HeapTupleHeader hdr = ((BufferHeapTupleTableSlot *) slot)->base.tuple->t_data;
+
+		modified = !(hdr->t_infomask & HEAP_XMAX_INVALID) &&
+			!HEAP_XMAX_IS_LOCKED_ONLY(hdr->t_infomask) &&
+			TransactionIdIsCurrentTransactionId(HeapTupleHeaderGetUpdateXid(hdr));
+	}
+	ExecClearTuple(slot);
+	return modified;
+}
+
+/*
  * hygiene._noop_update_trigger(): internal BEFORE ROW UPDATE trigger that
  * pg_hygiene appends to the query's copy of a table's triggers.  It runs
  * after every user trigger, on a row the executor has locked already.
@@ -1199,6 +1227,14 @@ hygiene_noop_update_trigger(PG_FUNCTION_ARGS)
 	{
 		nr->delta.ineligible[INELIGIBLE_OTHER]++;
 		nr->delta.nonindexed_only++;	/* written, HOT-eligible */
+		return PointerGetDatum(td->tg_newtuple);
+	}
+
+	/* changed under us by a nested statement: let stock raise its error */
+	if (noop_self_modified(nr, &td->tg_trigslot->tts_tid))
+	{
+		nr->delta.ineligible[INELIGIBLE_OTHER]++;
+		nr->delta.nonindexed_only++;
 		return PointerGetDatum(td->tg_newtuple);
 	}
 
@@ -1505,8 +1541,9 @@ noop_merge_actions_safe(List *actions)
 /*
  * UPDATE ... WHERE CURRENT OF: the executor state of the cursor.  The
  * statement touches only the cursor's current row, which a cursor FOR
- * UPDATE (never scrollable) has locked and will not return again, so the
- * cursor's own NoopWriter does not stand in the way.
+ * UPDATE (never scrollable) has locked and will not return again unless
+ * its plan can produce a row twice (a join), so the cursor's own NoopWriter
+ * does not stand in the way.
  */
 static EState *
 noop_current_of_cursor(ModifyTableState *mt, EState *estate)
@@ -1544,7 +1581,8 @@ noop_current_of_cursor(ModifyTableState *mt, EState *estate)
 	if (name == NULL)
 		return NULL;
 	portal = GetPortalByName(name);
-	if (!PortalIsValid(portal) || portal->queryDesc == NULL)
+	if (!PortalIsValid(portal) || portal->queryDesc == NULL ||
+		noop_plan_may_repeat(portal->queryDesc->plannedstmt->planTree))
 		return NULL;
 	return portal->queryDesc->estate;
 }
