@@ -26,7 +26,8 @@
  *	  COMMITTED).  If the locked version is the compared one, the row is
  *	  consumed here and counted in es_processed; otherwise it goes to
  *	  ModifyTable, whose ordinary EvalPlanQual path does the rest.  In auto
- *	  mode, for a qualifying statement, the lock is skipped.
+ *	  mode, for a qualifying statement (noop_setup_query), the lock is skipped
+ *	  for a row that no other transaction holds (noop_auto_must_lock).
  *
  *	- Trigger path (tables with user BEFORE ROW UPDATE triggers, and the
  *	  target of INSERT ... ON CONFLICT DO UPDATE): the executor locks the row
@@ -36,6 +37,14 @@
  *	  to the query's own copy of the relation's TriggerDesc; it compares
  *	  NEW with OLD after every user trigger and returns NULL for a no-op,
  *	  counting the row in es_processed itself.
+ *
+ * Where suppression could differ from stock, the row takes the stock path
+ * and is counted as ineligible: a row another writer may still touch (another
+ * ModifyTable node or FOR UPDATE of the same query, or a query still running
+ * around this one: see NoopWriter), transition tables of the root, CHECK
+ * constraints with mutable functions, ON CONFLICT with several proposed rows
+ * and a WHERE or BEFORE triggers, a row rewritten by a nested statement since
+ * the executor locked it.  The default mode, observe, only counts.
  *
  * Per-query state (NoopModify, one per ModifyTable node) lives in the
  * query's es_query_cxt; a memory context reset callback adds the counts to
@@ -49,7 +58,9 @@
  * The per-table override table is read into a backend cache rebuilt after
  * a relcache invalidation of that table (its statement trigger sends one)
  * or a pg_namespace change (CREATE/DROP EXTENSION); nothing is looked up for
- * statements that modify nothing.
+ * statements that modify nothing.  A new cache is published only after a
+ * complete read, and the settings table is never waited for (a statement
+ * that finds it locked by DDL runs as on stock).
  *
  * IDENTIFICATION
  *	  src/noop_update.c
