@@ -155,6 +155,7 @@ typedef struct NoopRel
 	bool		use_trigger;	/* compared by the appended trigger */
 	NoopMode	mode;			/* effective mode for this table */
 	int			ineligible;		/* NOOP_ELIGIBLE or a TableStatsIneligible */
+	const char *why;			/* detail of INELIGIBLE_OTHER for the debug NOTICE */
 	int			ncols;			/* UPDATE: number of SET columns */
 	AttrNumber *colnos;			/* UPDATE: target attno of each SET column */
 	TupleTableSlot *oldslot;	/* version the scan produced */
@@ -1693,13 +1694,20 @@ noop_setup_node(ModifyTableState *mt, EState *estate, bool auto_ok,
 			(transition || noop_has_after_row(td)))
 			nr->ineligible = INELIGIBLE_AFTER_TRIGGER;
 		if (nr->ineligible == NOOP_ELIGIBLE &&
-			(rri->ri_WithCheckOptions != NIL || noop_has_unvalidated_check(rel) ||
-			 noop_has_mutable_check(rel)))
+			(rri->ri_WithCheckOptions != NIL || noop_has_unvalidated_check(rel)))
 			nr->ineligible = INELIGIBLE_OTHER;
+		if (nr->ineligible == NOOP_ELIGIBLE && noop_has_mutable_check(rel))
+		{
+			nr->ineligible = INELIGIBLE_OTHER;
+			nr->why = "CHECK calls a mutable function";
+		}
 		/* another writer of the query, or a running query, may touch the row */
 		if (nr->ineligible == NOOP_ELIGIBLE &&
 			noop_touched_elsewhere(qt, mt, rel, cursor))
+		{
 			nr->ineligible = INELIGIBLE_OTHER;
+			nr->why = "another writer may touch the table";
+		}
 		if (nr->ineligible == NOOP_ELIGIBLE && mt->operation == CMD_MERGE &&
 			(rri->ri_matchedMergeAction != NIL &&
 			 !noop_merge_actions_safe(list_nth(plan->mergeActionLists, i))))
@@ -1724,7 +1732,10 @@ noop_setup_node(ModifyTableState *mt, EState *estate, bool auto_ok,
 		if (mt->operation == CMD_INSERT && may_repeat &&
 			nr->ineligible == NOOP_ELIGIBLE &&
 			(plan->onConflictWhere != NULL || has_before))
+		{
 			nr->ineligible = INELIGIBLE_OTHER;
+			nr->why = "rows proposed twice would be seen too late";
+		}
 
 		if (mt->operation == CMD_UPDATE)
 		{
@@ -1812,7 +1823,7 @@ noop_setup_node(ModifyTableState *mt, EState *estate, bool auto_ok,
 		NoopRel    *nr = &nm->rels[i];
 
 		if (nr->active)
-			hygiene_debug_notice("noop_updates: %s: mode %s, %s%s%s",
+			hygiene_debug_notice("noop_updates: %s: mode %s, %s%s%s%s%s%s",
 								 RelationGetRelationName(nr->rri->ri_RelationDesc),
 								 noop_mode_names[nr->mode],
 								 nr->use_trigger ? "trigger path" : "wrapper path",
@@ -1821,7 +1832,9 @@ noop_setup_node(ModifyTableState *mt, EState *estate, bool auto_ok,
 								 nr->ineligible == INELIGIBLE_AFTER_TRIGGER ? "after trigger" :
 								 nr->ineligible == INELIGIBLE_SELF_ASSIGNMENT ? "self-assignment" :
 								 nr->ineligible == INELIGIBLE_REPLICA_ROLE ? "replica role" :
-								 nr->ineligible == INELIGIBLE_OTHER ? "other" : "");
+								 nr->ineligible == INELIGIBLE_OTHER ? "other" : "",
+								 nr->why ? " (" : "", nr->why ? nr->why : "",
+								 nr->why ? ")" : "");
 	}
 	return nm;
 }
