@@ -56,8 +56,10 @@
  * in its private tgargs, validated against that registry.
  *
  * The per-table override table is read into a backend cache rebuilt after
- * a relcache invalidation of that table (its statement trigger sends one)
- * or a pg_namespace change (CREATE/DROP EXTENSION); nothing is looked up for
+ * a relcache invalidation of that table (its statement trigger sends one),
+ * of pg_extension (extension DDL, see extension_objects.c) or a pg_namespace
+ * change; the table and the trigger function are extension members, never
+ * found by name (extension_objects.c); nothing is looked up for
  * statements that modify nothing.  A new cache is published only after a
  * complete read, and the settings table is never waited for (a statement
  * that finds it locked by DDL runs as on stock).
@@ -79,6 +81,7 @@
 #include "catalog/catalog.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_am.h"
+#include "catalog/pg_extension.h"
 #include "catalog/pg_trigger.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
@@ -111,6 +114,7 @@
 #include "utils/syscache.h"
 
 #include "pg_hygiene.h"
+#include "extension_objects.h"
 #include "noop_update.h"
 #include "table_stats.h"
 
@@ -263,7 +267,8 @@ typedef struct NoopCheckEntry
 static void
 noop_relcache_cb(Datum arg, Oid relid)
 {
-	if (relid == InvalidOid || relid == noop_settings_relid)
+	if (relid == InvalidOid || relid == noop_settings_relid ||
+		relid == ExtensionRelationId)
 	{
 		noop_overrides_valid = false;
 		noop_overrides_inval++;
@@ -324,8 +329,7 @@ static bool
 noop_load_overrides(void)
 {
 	HASHCTL		ctl;
-	Oid			nsp;
-	Oid			settings = InvalidOid;
+	Oid			settings;
 	Relation	rel;
 	SysScanDesc scan;
 	HeapTuple	tup;
@@ -344,9 +348,8 @@ noop_load_overrides(void)
 	newhash = hash_create("pg_hygiene noop overrides", 16, &ctl,
 						  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 
-	nsp = get_namespace_oid("hygiene", true);
-	if (OidIsValid(nsp))
-		settings = get_relname_relid("noop_update_settings", nsp);
+	/* Only the extension's own table, never one found by name (S1). */
+	settings = hygiene_extension_object(HYGIENE_OBJ_NOOP_SETTINGS);
 	/* known before locking, so that an invalidation of it while we read counts */
 	noop_settings_relid = settings;
 
@@ -456,14 +459,8 @@ noop_table_mode(Relation rel)
 static Oid
 noop_trigger_function(void)
 {
-	if (!OidIsValid(noop_trigger_fn))
-	{
-		List	   *name = list_make2(makeString("hygiene"),
-									  makeString("_noop_update_trigger"));
-
-		noop_trigger_fn = LookupFuncName(name, 0, NULL, true);
-	}
-	return noop_trigger_fn;
+	/* Only the extension's own C function, never one found by name (S1). */
+	return hygiene_extension_object(HYGIENE_OBJ_NOOP_TRIGGER);
 }
 
 /* ---------------------------------------------------------------------
