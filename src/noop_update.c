@@ -1449,6 +1449,15 @@ noop_setup_query(QueryDesc *queryDesc)
 		!queryDesc->plannedstmt->hasModifyingCTE &&
 		!TransactionIdIsValid(GetTopTransactionIdIfAny());
 
+	/*
+	 * The cleanup first: if setting up a later node fails, the nodes already
+	 * registered must leave the registry with the query's memory.
+	 */
+	cb = palloc0(sizeof(MemoryContextCallback));
+	cb->func = noop_query_done;
+	cb->arg = NULL;
+	MemoryContextRegisterResetCallback(estate->es_query_cxt, cb);
+
 	foreach(lc, nodes)
 	{
 		NoopModify *nm = noop_setup_node(lfirst(lc), estate, auto_ok);
@@ -1457,15 +1466,8 @@ noop_setup_query(QueryDesc *queryDesc)
 			continue;
 		nm->next = head;
 		head = nm;
-		noop_register(nm);
-	}
-
-	if (head != NULL)
-	{
-		cb = palloc0(sizeof(MemoryContextCallback));
-		cb->func = noop_query_done;
 		cb->arg = head;
-		MemoryContextRegisterResetCallback(estate->es_query_cxt, cb);
+		noop_register(nm);
 	}
 	MemoryContextSwitchTo(oldcxt);
 }
