@@ -27,11 +27,13 @@
 
 #include "fmgr.h"
 #include "funcapi.h"
+#include "catalog/pg_authid.h"
 #include "miscadmin.h"
 #include "port/atomics.h"
 #include "storage/ipc.h"
 #include "storage/lwlock.h"
 #include "storage/shmem.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/hsearch.h"
@@ -277,8 +279,9 @@ table_stats_prune_dropped(void)
 }
 
 /*
- * hygiene._table_write_stats(): every tracked table of every database, with
- * counters in the order of TableStatsDelta.
+ * hygiene._table_write_stats(): every tracked table of the current database
+ * (of every database for roles with the privileges of pg_read_all_stats),
+ * with counters in the order of TableStatsDelta.
  */
 Datum
 hygiene_table_write_stats(PG_FUNCTION_ARGS)
@@ -286,10 +289,14 @@ hygiene_table_write_stats(PG_FUNCTION_ARGS)
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	HASH_SEQ_STATUS status;
 	TableStatsEntry *entry;
+	bool		see_all;
 
 	table_stats_require_shmem();
 	table_stats_prune_dropped();
 	InitMaterializedSRF(fcinfo, 0);
+
+	/* Other databases' relation OIDs are for monitoring roles only (S5). */
+	see_all = has_privs_of_role(GetUserId(), ROLE_PG_READ_ALL_STATS);
 
 	LWLockAcquire(ts_shared->lock, LW_SHARED);
 	hash_seq_init(&status, ts_hash);
@@ -299,6 +306,8 @@ hygiene_table_write_stats(PG_FUNCTION_ARGS)
 		bool		nulls[3 + TABLE_STATS_NCOUNTERS] = {false};
 		int			col = 0;
 
+		if (!see_all && entry->key.dbid != MyDatabaseId)
+			continue;
 		values[col++] = ObjectIdGetDatum(entry->key.dbid);
 		values[col++] = ObjectIdGetDatum(entry->key.relid);
 		values[col++] = TimestampTzGetDatum(entry->since);
