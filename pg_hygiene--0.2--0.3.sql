@@ -565,3 +565,11 @@ $$;
 -- == Section: trust, shared memory and DDL guard (issue 10, M, G1) ==
 
 -- == Section: packaging (issue 11) ==
+
+-- == Section: DDL guard (issue 12) ==
+-- Rule table_rewrite is decided by the library's object access hook now, in every
+-- database of a server that preloads it, with or without this extension.  The
+-- event trigger of 0.1 is gone: it did nothing more, and it called into the
+-- library, so that ALTER TABLE failed once the library was no longer preloaded.
+DROP EVENT TRIGGER IF EXISTS hygiene_ddl_table_rewrite;
+DROP FUNCTION IF EXISTS hygiene._ddl_table_rewrite();
