@@ -76,6 +76,9 @@ ALTER DOMAIN ddlc_dom ADD CONSTRAINT ddlc_dom_pos CHECK (VALUE > 0) NOT VALID;
 ALTER DOMAIN ddlc_dom_unused SET NOT NULL;
 ALTER DOMAIN ddlc_dom_unused ADD CHECK (VALUE > 0);
 
+-- REINDEX SYSTEM: every catalog index, no CONCURRENTLY form
+REINDEX SYSTEM :"DBNAME";
+
 -- new_table escapes
 CREATE SCHEMA ddlc_evade CREATE TABLE nt6 (id int);
 EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) SELECT 1 AS x INTO ddlc_nt8;

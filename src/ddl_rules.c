@@ -676,8 +676,20 @@ ddl_check_reindex(ReindexStmt *stmt, bool *target_exempt)
 			v->detail = pstrdup("REINDEX holds a ShareLock on each table and an AccessExclusiveLock on each index while it rebuilds them: writes, and reads that use the index, wait.");
 			v->hint = psprintf("Rebuild them without blocking (outside a transaction block): REINDEX %s CONCURRENTLY %s;", kind, name);
 			return list_make1(v);
+		case REINDEX_OBJECT_SYSTEM:
+			/* Only for the owner of the (current) database, as the command checks. */
+			if ((stmt->name &&
+				 strcmp(stmt->name, get_database_name(MyDatabaseId)) != 0) ||
+				!ddl_owns_database())
+				return NIL;
+			v = ddl_violation(DDL_RULE_INDEX_NOT_CONCURRENT, NULL);
+			name = (char *) quote_identifier(get_database_name(MyDatabaseId));
+			v->what = psprintf("REINDEX SYSTEM %s rebuilds every system catalog index", name);
+			v->detail = pstrdup("REINDEX holds a ShareLock on each system catalog and an AccessExclusiveLock on each of its indexes while it rebuilds them: DDL, temporary tables and catalog lookups that miss the caches wait, in every session of the database.");
+			v->hint = pstrdup("System catalogs cannot be reindexed CONCURRENTLY; rebuild only the bloated ones, one at a time at a quiet time (REINDEX TABLE pg_catalog.<catalog>), in a transaction that first runs SELECT hygiene.allow_ddl('index_not_concurrent').");
+			return list_make1(v);
 		default:
-			return NIL;			/* REINDEX SYSTEM: catalogs, no CONCURRENTLY form */
+			return NIL;
 	}
 
 	if (!t.found)

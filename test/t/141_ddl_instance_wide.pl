@@ -133,6 +133,18 @@ is($node->safe_psql('with_ext',
 		"SELECT count(*) FROM pg_event_trigger WHERE evtname = 'hygiene_ddl_table_rewrite'"),
 	'0', 'no table_rewrite event trigger');
 
+# A block caught by an exception block never reaches the log as an ERROR: it is
+# logged as LOG, so the log keeps every event that the bounded ring may lose.
+my $log_offset = -s $node->logfile;
+$node->safe_psql('without_ext', q{
+DO $$ BEGIN
+  ALTER TABLE big ALTER COLUMN id TYPE bigint;
+EXCEPTION WHEN others THEN NULL;
+END $$});
+like(slurp_file($node->logfile, $log_offset),
+	qr/LOG:  ddl guard rule "table_rewrite" blocked a statement inside a subtransaction: ALTER TABLE rewrites "public.big"/,
+	'a caught block is in the server log');
+
 # ddl_timeout: the lock-wait error names the table and who held the lock, also in a
 # database without the extension.
 my $holder = IPC::Run::start(
