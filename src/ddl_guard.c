@@ -666,15 +666,16 @@ ddl_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 			lock_lowered = true;
 		}
 
-		if (context != PROCESS_UTILITY_SUBCOMMAND)
-			hits = ddl_check_statement(parsetree, &target_exempt);
-		else if (IsA(parsetree, CreateStmt))
+		/* a table of CREATE SCHEMA ... CREATE TABLE (rule new_table) */
+		if (context == PROCESS_UTILITY_SUBCOMMAND && IsA(parsetree, CreateStmt))
 		{
-			/* a table of CREATE SCHEMA ... CREATE TABLE (rule new_table) */
 			bool		ignored;
 
 			hits = ddl_check_statement(parsetree, &ignored);
 		}
+
+		if (context != PROCESS_UTILITY_SUBCOMMAND)
+			hits = ddl_check_statement(parsetree, &target_exempt);
 		foreach(lc, hits)
 			ddl_report((DdlViolation *) lfirst(lc));
 

@@ -63,6 +63,7 @@
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
+#include "utils/ruleutils.h"
 #include "utils/syscache.h"
 #include "utils/varlena.h"
 
@@ -81,6 +82,50 @@ typedef struct DdlTarget
 	char	   *qualname;		/* SQL form, for hints and events */
 	char	   *dispname;		/* schema.name unquoted, for "%s" in messages */
 } DdlTarget;
+
+/* Is the TypeName one of the serial pseudo-types, as ADD COLUMN reads it? */
+static bool
+ddl_is_serial(TypeName *tn)
+{
+	const char *name;
+
+	if (list_length(tn->names) != 1 || tn->pct_type || tn->arrayBounds != NIL)
+		return false;
+	name = strVal(linitial(tn->names));
+	return strcmp(name, "smallserial") == 0 || strcmp(name, "serial2") == 0 ||
+		strcmp(name, "serial") == 0 || strcmp(name, "serial4") == 0 ||
+		strcmp(name, "bigserial") == 0 || strcmp(name, "serial8") == 0;
+}
+
+/*
+ * The default of a column as SQL (deparsed from the catalog), or NULL.
+ * Called while ALTER TABLE rewrites: the new column and its default are
+ * already in the catalogs (and in the relcache) at that point.
+ */
+static char *
+ddl_column_default_sql(Oid relid, const char *colname)
+{
+	Relation	rel = try_relation_open(relid, NoLock);
+	AttrNumber	attnum;
+	char	   *result = NULL;
+
+	if (rel == NULL)
+		return NULL;
+	attnum = get_attnum(relid, colname);
+	if (attnum > 0 && attnum <= RelationGetNumberOfAttributes(rel) &&
+		!TupleDescAttr(RelationGetDescr(rel), attnum - 1)->attgenerated &&
+		rel->rd_att->constr)
+	{
+		TupleConstr *constr = rel->rd_att->constr;
+
+		for (int i = 0; i < constr->num_defval; i++)
+			if (constr->defval[i].adnum == attnum)
+				result = deparse_expression(stringToNode(constr->defval[i].adbin),
+											NIL, false, false);
+	}
+	relation_close(rel, NoLock);
+	return result;
+}
 
 /*
  * A TypeName as the user would write it ("bigint", "varchar(20)").  The
@@ -1990,10 +2035,29 @@ ddl_check_rewrite(Oid relid, Node *parsetree)
 			{
 				ColumnDef  *def = (ColumnDef *) cmd->def;
 				const char *col = quote_identifier(def->colname);
+				char	   *dflt;
 
-				appendStringInfo(&hint, "%sAdd %s without the per-row value: ALTER TABLE %s ADD COLUMN %s %s; then ALTER TABLE %s ALTER COLUMN %s SET DEFAULT ... (new rows only), backfill existing rows in batches, and add identity, NOT NULL or constraints afterwards the NOT VALID way.",
-								 hint.len ? " " : "", col, cmdtable, col,
-								 ddl_type_string(def->typeName), cmdtable, col);
+				if (ddl_is_serial(def->typeName))
+				{
+					/* the sequence the statement would have created */
+					char	   *seq = (char *) quote_qualified_identifier(stmt->relation->schemaname,
+																		  psprintf("%s_%s_seq", stmt->relation->relname, def->colname));
+					char	   *seqlit = quote_literal_cstr(seq);
+
+					appendStringInfo(&hint, "%sAdd %s without the per-row value: CREATE SEQUENCE %s; ALTER TABLE %s ADD COLUMN %s %s; ALTER TABLE %s ALTER COLUMN %s SET DEFAULT nextval(%s); ALTER SEQUENCE %s OWNED BY %s.%s; then backfill existing rows in batches (UPDATE %s SET %s = nextval(%s) WHERE %s IS NULL AND <key range>) and add NOT NULL afterwards the NOT VALID way.",
+									 hint.len ? " " : "", col, seq, cmdtable, col,
+									 ddl_type_string(def->typeName), cmdtable, col, seqlit,
+									 seq, cmdtable, col, cmdtable, col, seqlit, col);
+				}
+				else if ((dflt = ddl_column_default_sql(relid, def->colname)) != NULL)
+					appendStringInfo(&hint, "%sAdd %s without the per-row value: ALTER TABLE %s ADD COLUMN %s %s; ALTER TABLE %s ALTER COLUMN %s SET DEFAULT %s; (new rows only) then backfill existing rows in batches (UPDATE %s SET %s = %s WHERE <key range>) and add NOT NULL or constraints afterwards the NOT VALID way.",
+									 hint.len ? " " : "", col, cmdtable, col,
+									 ddl_type_string(def->typeName), cmdtable, col, dflt,
+									 cmdtable, col, dflt);
+				else
+					appendStringInfo(&hint, "%sAdd %s without the per-row value: ALTER TABLE %s ADD COLUMN %s %s; backfill existing rows in batches, and add identity, a default, NOT NULL or constraints afterwards (NOT NULL and constraints the NOT VALID way).",
+									 hint.len ? " " : "", col, cmdtable, col,
+									 ddl_type_string(def->typeName));
 			}
 		}
 		if ((reason & (AT_REWRITE_ALTER_PERSISTENCE | AT_REWRITE_ACCESS_METHOD)) && hint.len == 0)
