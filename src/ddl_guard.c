@@ -411,6 +411,9 @@ ddl_timer_stop(void)
 	ddl_timer_fired = false;
 }
 
+/* Sessions named in a ddl_timeout lock-wait error; the rest are counted. */
+#define DDL_MAX_BLOCKERS_NAMED 10
+
 /* pg_stat_activity's words for a backend state. */
 static const char *
 ddl_state_name(BackendState state)
@@ -452,13 +455,17 @@ ddl_describe_blockers(Oid relid, LOCKMODE mode, StringInfo brief, StringInfo ful
 	for (vxids = GetLockConflicts(&tag, mode, NULL);
 		 VirtualTransactionIdIsValid(*vxids); vxids++)
 	{
-		PGPROC	   *proc = BackendIdGetProc(vxids->backendId);
+		PGPROC	   *proc;
 		PgBackendStatus *be = NULL;
 		const char *sep = n++ > 0 ? ", " : "";
 		char	   *who;
 		int			pid;
 		Oid			role;
 
+		/* name the first few; a detail line is no place for hundreds */
+		if (n > DDL_MAX_BLOCKERS_NAMED)
+			continue;
+		proc = BackendIdGetProc(vxids->backendId);
 		if (proc == NULL)
 		{
 			appendStringInfo(brief, "%sa prepared transaction", sep);
@@ -506,6 +513,11 @@ ddl_describe_blockers(Oid relid, LOCKMODE mode, StringInfo brief, StringInfo ful
 		}
 		else
 			appendStringInfo(full, "%spid %d (role %s)", sep, pid, who ? who : "?");
+	}
+	if (n > DDL_MAX_BLOCKERS_NAMED)
+	{
+		appendStringInfo(brief, " and %d more", n - DDL_MAX_BLOCKERS_NAMED);
+		appendStringInfo(full, " and %d more sessions", n - DDL_MAX_BLOCKERS_NAMED);
 	}
 	return n;
 }
