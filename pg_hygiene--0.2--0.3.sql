@@ -1150,3 +1150,11 @@ COMMENT ON COLUMN hygiene.role_stats.throttled_ms IS 'Time statements were delay
 COMMENT ON COLUMN hygiene.role_stats.wal_bytes_charged IS 'WAL bytes charged to the role''s write budget';
 COMMENT ON COLUMN hygiene.advice_history.sample_interval_s IS 'pg_hygiene.advice_sample_interval, in seconds';
 COMMENT ON COLUMN hygiene.advice_history.last_sample IS 'When this database was last sampled (by the background sampler, a view or take_sample())';
+
+-- == Section: DDL guard (issue 12) ==
+-- Rule table_rewrite is decided by the library's object access hook now, in every
+-- database of a server that preloads it, with or without this extension.  The
+-- event trigger of 0.1 is gone: it did nothing more, and it called into the
+-- library, so that ALTER TABLE failed once the library was no longer preloaded.
+DROP EVENT TRIGGER IF EXISTS hygiene_ddl_table_rewrite;
+DROP FUNCTION IF EXISTS hygiene._ddl_table_rewrite();

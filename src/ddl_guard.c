@@ -3,8 +3,8 @@
  * ddl_guard.c
  *		The DDL guard: refuses (or reports) schema changes that would stall
  *		a busy primary, and bounds how long DDL may wait for and hold its
- *		lock.  GUCs, the ProcessUtility hook, the ddl_timeout timers, the
- *		overrides and the table_rewrite event trigger function live here;
+ *		lock.  GUCs, the ProcessUtility and object access hooks, the
+ *		ddl_timeout timers and the overrides live here;
  *		ddl_rules.c decides what a statement would do, ddl_events.c keeps
  *		the record.
  *
@@ -16,19 +16,21 @@
  *	  short AccessShareLock that it releases at once (keeping it would turn
  *	  the statement's own stronger lock into a lock upgrade, which deadlocks
  *	  between two sessions running the same migration).
- *	- table_rewrite for ALTER TABLE is decided in the extension's
- *	  table_rewrite event trigger.  Whether ALTER COLUMN TYPE rewrites
- *	  depends on binary coercibility, typmods, collations and USING; whether
- *	  ADD COLUMN rewrites depends on the default's volatility, identity,
- *	  generated columns and domain constraints; and all of it per partition.
- *	  Reasoning from the AlterTableCmd list would re-implement tablecmds.c
- *	  and drift from it; the event trigger is called by tablecmds.c itself,
- *	  exactly when it has decided to rewrite a given table and before a
- *	  single row is copied.  At that point the AccessExclusiveLock is held
- *	  (bounded by ddl_timeout's lock limit) and only catalog changes, which
- *	  the error rolls back, have been made.  So the block is exact and comes
- *	  before the expensive work.  The cost: the rule needs the extension's
- *	  event trigger, i.e. CREATE EXTENSION in each guarded database.
+ *	- table_rewrite for ALTER TABLE / ALTER TYPE is decided in the object
+ *	  access hook, when the statement creates the new heap of a table.
+ *	  Whether ALTER COLUMN TYPE rewrites depends on binary coercibility,
+ *	  typmods, collations and USING; whether ADD COLUMN rewrites depends on
+ *	  the default's volatility, identity, generated columns and domain
+ *	  constraints; and all of it per partition.  Reasoning from the
+ *	  AlterTableCmd list would re-implement tablecmds.c and drift from it;
+ *	  make_new_heap() is called by tablecmds.c itself, exactly when it has
+ *	  decided to rewrite a given table and before a single row is copied.
+ *	  At that point the AccessExclusiveLock is held (bounded by
+ *	  ddl_timeout's lock limit) and only catalog changes, which the error
+ *	  rolls back, have been made.  So the block is exact, comes before the
+ *	  expensive work, and needs no SQL object: it holds in databases
+ *	  without the extension too.  (Up to 0.2 this was the extension's
+ *	  table_rewrite event trigger; the update to 0.3 drops it.)
  *	- ddl_timeout: lock_timeout is lowered for the statement by setting the
  *	  LockTimeout variable and restoring it afterwards (on error too), not
  *	  through a GUC nest level, because VACUUM FULL and CLUSTER commit
@@ -57,18 +59,33 @@
 
 #include <limits.h>
 
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
 #include "access/xact.h"
 #include "access/xlog.h"
+#include "catalog/indexing.h"
+#include "catalog/objectaccess.h"
+#include "catalog/pg_class.h"
 #include "commands/event_trigger.h"
 #include "commands/extension.h"
 #include "fmgr.h"
 #include "miscadmin.h"
+#include "catalog/pg_authid.h"
+#include "mb/pg_wchar.h"
+#include "storage/lock.h"
 #include "storage/proc.h"
+#include "storage/sinvaladt.h"
+#include "utils/acl.h"
+#include "utils/backend_status.h"
+#include "utils/lsyscache.h"
 #include "tcop/utility.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/fmgrprotos.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
+#include "utils/snapmgr.h"
 #include "utils/timeout.h"
 #include "utils/timestamp.h"
 #include "utils/varlena.h"
@@ -126,6 +143,7 @@ static List *ddl_allow_saves = NIL;
 static const char *ddl_cur_query = NULL;
 static int	ddl_cur_location = -1;
 static int	ddl_cur_len = 0;
+static Node *ddl_cur_parsetree = NULL;
 
 /* The statement limit timer: one per backend, armed by the outermost DDL. */
 static bool ddl_timer_registered = false;
@@ -134,6 +152,7 @@ static bool ddl_timer_armed = false;
 static volatile sig_atomic_t ddl_timer_fired = false;
 
 static ProcessUtility_hook_type prev_ProcessUtility = NULL;
+static object_access_hook_type prev_object_access_hook = NULL;
 
 PG_FUNCTION_INFO_V1(hygiene_allow_ddl);
 PG_FUNCTION_INFO_V1(hygiene_ddl_table_rewrite);
@@ -283,6 +302,21 @@ ddl_statement_source(int *start, int *end)
 }
 
 /*
+ * Every event is in the server log.  An ERROR raised inside a subtransaction
+ * (a PL/pgSQL exception block, a savepoint) may be caught and never logged,
+ * while its event can be pushed out of the bounded ring by later ones: log
+ * such blocks as LOG too.
+ */
+static void
+ddl_log_if_catchable(const char *rule, const char *what)
+{
+	if (GetCurrentTransactionNestLevel() > 1)
+		ereport(LOG,
+				(errmsg("ddl guard rule \"%s\" blocked a statement inside a subtransaction: %s",
+						rule, what)));
+}
+
+/*
  * Report one rule hit: allowed hits are recorded and logged, warnings are
  * recorded and raised as WARNING, blocks are recorded and raised as ERROR.
  */
@@ -311,6 +345,7 @@ ddl_report(DdlViolation *v)
 	}
 
 	ddl_events_record(DDL_ACTION_BLOCK, v->rule, v->relname, v->size, stmt, v->what);
+	ddl_log_if_catchable(rule, v->what);
 	ereport(ERROR,
 			(errcode(ERRCODE_HYGIENE_DDL_BLOCKED),
 			 errmsg("ddl guard rule \"%s\": %s", rule, v->what),
@@ -333,6 +368,10 @@ ddl_candidate(Node *parsetree)
 	switch (nodeTag(parsetree))
 	{
 		case T_AlterTableStmt:
+		case T_AlterTableMoveAllStmt:
+		case T_AlterDomainStmt:
+		case T_ExplainStmt:
+		case T_CreateSchemaStmt:
 		case T_IndexStmt:
 		case T_ReindexStmt:
 		case T_DropStmt:
@@ -372,6 +411,117 @@ ddl_timer_stop(void)
 	ddl_timer_fired = false;
 }
 
+/* Sessions named in a ddl_timeout lock-wait error; the rest are counted. */
+#define DDL_MAX_BLOCKERS_NAMED 10
+
+/* pg_stat_activity's words for a backend state. */
+static const char *
+ddl_state_name(BackendState state)
+{
+	switch (state)
+	{
+		case STATE_RUNNING:
+			return "active";
+		case STATE_IDLE:
+			return "idle";
+		case STATE_IDLEINTRANSACTION:
+			return "idle in transaction";
+		case STATE_FASTPATH:
+			return "fastpath function call";
+		case STATE_IDLEINTRANSACTION_ABORTED:
+			return "idle in transaction (aborted)";
+		default:
+			return "state unknown";
+	}
+}
+
+/*
+ * The sessions holding a lock on the table that conflicts with the mode a
+ * DDL statement waited for, just after it gave up: "pid N (role r)" each in
+ * *brief (for the message and the event), and in *full also the state and
+ * the query (clipped) of those whose activity the current user may see in
+ * pg_stat_activity (privileges of that role or of pg_read_all_stats), for
+ * the detail.  Returns how many.
+ */
+static int
+ddl_describe_blockers(Oid relid, LOCKMODE mode, StringInfo brief, StringInfo full)
+{
+	LOCKTAG		tag;
+	VirtualTransactionId *vxids;
+	int			n = 0;
+	int			nbackends = -1;
+
+	SET_LOCKTAG_RELATION(tag, MyDatabaseId, relid);
+	for (vxids = GetLockConflicts(&tag, mode, NULL);
+		 VirtualTransactionIdIsValid(*vxids); vxids++)
+	{
+		PGPROC	   *proc;
+		PgBackendStatus *be = NULL;
+		const char *sep = n++ > 0 ? ", " : "";
+		char	   *who;
+		int			pid;
+		Oid			role;
+
+		/* name the first few; a detail line is no place for hundreds */
+		if (n > DDL_MAX_BLOCKERS_NAMED)
+			continue;
+		proc = BackendIdGetProc(vxids->backendId);
+		if (proc == NULL)
+		{
+			appendStringInfo(brief, "%sa prepared transaction", sep);
+			appendStringInfo(full, "%sa prepared transaction (see pg_prepared_xacts)", sep);
+			continue;
+		}
+		pid = proc->pid;
+		role = proc->roleId;
+		who = OidIsValid(role) ? GetUserNameFromId(role, true) : NULL;
+		appendStringInfo(brief, "%spid %d (role %s)", sep, pid, who ? who : "?");
+
+		if (OidIsValid(role) &&
+			(has_privs_of_role(GetUserId(), role) ||
+			 has_privs_of_role(GetUserId(), ROLE_PG_READ_ALL_STATS)))
+		{
+			if (nbackends < 0)
+				nbackends = pgstat_fetch_stat_numbackends();
+			for (int i = 1; i <= nbackends; i++)
+			{
+				LocalPgBackendStatus *l = pgstat_fetch_stat_local_beentry(i);
+
+				if (l && l->backendStatus.st_procpid == pid)
+				{
+					be = &l->backendStatus;
+					break;
+				}
+			}
+		}
+		if (be != NULL)
+		{
+			char	   *query = pgstat_clip_activity(be->st_activity_raw);
+			int			len = strlen(query);
+
+			if (len > 200)
+			{
+				len = pg_mbcliplen(query, len, 200);
+				query[len] = '\0';
+			}
+			for (char *c = query; *c; c++)
+				if (*c == '\n' || *c == '\r' || *c == '\t')
+					*c = ' ';	/* one line: it ends a "--" comment in the event */
+			appendStringInfo(full, "%spid %d (role %s, %s: %s%s)", sep, pid,
+							 who ? who : "?", ddl_state_name(be->st_state), query,
+							 len < (int) strlen(be->st_activity_raw) ? "..." : "");
+		}
+		else
+			appendStringInfo(full, "%spid %d (role %s)", sep, pid, who ? who : "?");
+	}
+	if (n > DDL_MAX_BLOCKERS_NAMED)
+	{
+		appendStringInfo(brief, " and %d more", n - DDL_MAX_BLOCKERS_NAMED);
+		appendStringInfo(full, " and %d more sessions", n - DDL_MAX_BLOCKERS_NAMED);
+	}
+	return n;
+}
+
 /*
  * Replace a cancel caused by the guard's own limits with the guard's own
  * error, after recording it.  Called in PG_CATCH; returns only when the
@@ -379,7 +529,7 @@ ddl_timer_stop(void)
  */
 static void
 ddl_convert_timeout_error(MemoryContext cxt, bool stmt_fired, bool lock_lowered,
-						  TimestampTz started, const char *stmt)
+						  TimestampTz started, const char *stmt, Node *parsetree)
 {
 	ErrorData  *edata;
 	MemoryContext old = MemoryContextSwitchTo(cxt);
@@ -399,6 +549,7 @@ ddl_convert_timeout_error(MemoryContext cxt, bool stmt_fired, bool lock_lowered,
 		FlushErrorState();
 		ddl_events_record(DDL_ACTION_BLOCK, DDL_RULE_TIMEOUT, NULL, -1,
 						  stmt, what);
+		ddl_log_if_catchable("ddl_timeout", what);
 		ereport(ERROR,
 				(errcode(ERRCODE_QUERY_CANCELED),
 				 errmsg("ddl guard rule \"ddl_timeout\": %s", what),
@@ -408,17 +559,54 @@ ddl_convert_timeout_error(MemoryContext cxt, bool stmt_fired, bool lock_lowered,
 	if (lock_lowered && edata->sqlerrcode == ERRCODE_LOCK_NOT_AVAILABLE &&
 		waited_ms >= ddl_lock_timeout_ms)
 	{
-		char	   *what = psprintf("gave up waiting for a lock after pg_hygiene.ddl_lock_timeout (%d ms)",
-									ddl_lock_timeout_ms);
+		char	   *what;
+		Oid			relid = InvalidOid;
+		LOCKMODE	mode;
+		char	   *qualname = NULL;
+		char	   *detail;
+		char	   *event_stmt = (char *) stmt;
+		StringInfoData brief,
+					full;
+		int			nblockers = 0;
 
 		FlushErrorState();
-		ddl_events_record(DDL_ACTION_BLOCK, DDL_RULE_TIMEOUT, NULL, -1,
-						  stmt, what);
+		initStringInfo(&brief);
+		initStringInfo(&full);
+		if (parsetree && ddl_lock_target(parsetree, &relid, &mode))
+		{
+			char	   *nsp = get_namespace_name(get_rel_namespace(relid));
+			char	   *rel = get_rel_name(relid);
+
+			if (nsp && rel)
+			{
+				qualname = quote_qualified_identifier(nsp, rel);
+				nblockers = ddl_describe_blockers(relid, mode, &brief, &full);
+				what = psprintf("gave up waiting for a lock on \"%s.%s\" after pg_hygiene.ddl_lock_timeout (%d ms)",
+								nsp, rel, ddl_lock_timeout_ms);
+				detail = nblockers > 0 ?
+					psprintf("The %s it asked for was held by %s. While DDL waits for its lock, every later query on the table queues behind it.",
+							 GetLockmodeName(DEFAULT_LOCKMETHOD, mode), full.data) :
+					psprintf("The %s it asked for was no longer held in a conflicting mode when it gave up. While DDL waits for its lock, every later query on the table queues behind it.",
+							 GetLockmodeName(DEFAULT_LOCKMETHOD, mode));
+				if (nblockers > 0)
+					event_stmt = psprintf("%s\n-- waited for: %s", stmt, full.data);
+			}
+		}
+		if (qualname == NULL)
+		{
+			what = psprintf("gave up waiting for a lock after pg_hygiene.ddl_lock_timeout (%d ms)",
+							ddl_lock_timeout_ms);
+			detail = pstrdup("While DDL waits for its lock, every later query on the table queues behind it.");
+		}
+		/* the event: who (pids, roles) for every reader; what they ran with the statement */
+		ddl_events_record(DDL_ACTION_BLOCK, DDL_RULE_TIMEOUT, qualname, -1, event_stmt,
+						  nblockers > 0 ? psprintf("%s; lock held by %s", what, brief.data) : what);
+		ddl_log_if_catchable("ddl_timeout", what);
 		ereport(ERROR,
 				(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
 				 errmsg("ddl guard rule \"ddl_timeout\": %s", what),
-				 errdetail("While DDL waits for its lock, every later query on the table queues behind it."),
-				 errhint("Retry the statement later, in a loop with a short pause between attempts; pg_blocking_pids() shows which sessions hold the lock.")));
+				 errdetail_internal("%s", detail),
+				 errhint("Retry the statement later, in a loop with a short pause between attempts, or end what holds the lock first (pg_terminate_backend() for a session left idle in transaction).")));
 	}
 	FreeErrorData(edata);
 	MemoryContextSwitchTo(old);
@@ -445,6 +633,7 @@ ddl_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 	const char *volatile save_query = ddl_cur_query;
 	volatile int save_location = ddl_cur_location;
 	volatile int save_len = ddl_cur_len;
+	Node	   *volatile save_parsetree = ddl_cur_parsetree;
 	volatile int save_lock_timeout = LockTimeout;
 	volatile bool lock_lowered = false;
 	volatile bool timer_mine = false;
@@ -468,6 +657,7 @@ ddl_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 		ddl_cur_query = queryString;
 		ddl_cur_location = pstmt->stmt_location;
 		ddl_cur_len = pstmt->stmt_len;
+		ddl_cur_parsetree = parsetree;
 		timeout_applies = ddl_rule_enabled(DDL_RULE_TIMEOUT) &&
 			ddl_statement_needs_timeout(parsetree);
 	}
@@ -486,6 +676,14 @@ ddl_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 		{
 			LockTimeout = ddl_lock_timeout_ms;
 			lock_lowered = true;
+		}
+
+		/* a table of CREATE SCHEMA ... CREATE TABLE (rule new_table) */
+		if (context == PROCESS_UTILITY_SUBCOMMAND && IsA(parsetree, CreateStmt))
+		{
+			bool		ignored;
+
+			hits = ddl_check_statement(parsetree, &ignored);
 		}
 
 		if (context != PROCESS_UTILITY_SUBCOMMAND)
@@ -556,11 +754,14 @@ ddl_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 			ddl_cur_query = save_query;
 			ddl_cur_location = save_location;
 			ddl_cur_len = save_len;
-			ddl_convert_timeout_error(cxt, fired, lock_lowered, started, stmt);
+			ddl_cur_parsetree = save_parsetree;
+			ddl_convert_timeout_error(cxt, fired, lock_lowered, started, stmt,
+									  parsetree);
 		}
 		ddl_cur_query = save_query;
 		ddl_cur_location = save_location;
 		ddl_cur_len = save_len;
+		ddl_cur_parsetree = save_parsetree;
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
@@ -593,6 +794,7 @@ ddl_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 	ddl_cur_query = save_query;
 	ddl_cur_location = save_location;
 	ddl_cur_len = save_len;
+	ddl_cur_parsetree = save_parsetree;
 }
 
 /* Forget the per-transaction overrides when the transaction ends. */
@@ -650,7 +852,80 @@ ddl_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 	}
 }
 
-/* Define the GUCs, attach the event ring and install the hook. */
+/*
+ * The table a relation being created is the new heap of, or InvalidOid.
+ * Every table rewrite (ALTER TABLE / ALTER TYPE, VACUUM FULL, CLUSTER,
+ * REFRESH MATERIALIZED VIEW) builds its new heap in make_new_heap(), as an
+ * internal relation whose pg_class.relrewrite is the table it replaces.
+ * The new row is not visible to the catalog caches yet (no command counter
+ * increment since it was inserted), so it is read with SnapshotSelf, as
+ * contrib/sepgsql reads new rows in its post-create hooks.
+ */
+static Oid
+ddl_rewritten_table(Oid newrelid)
+{
+	Relation	rel;
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	Oid			oldrelid = InvalidOid;
+
+	rel = table_open(RelationRelationId, AccessShareLock);
+	ScanKeyInit(&key, Anum_pg_class_oid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(newrelid));
+	scan = systable_beginscan(rel, ClassOidIndexId, true, SnapshotSelf, 1, &key);
+	tup = systable_getnext(scan);
+	if (HeapTupleIsValid(tup))
+		oldrelid = ((Form_pg_class) GETSTRUCT(tup))->relrewrite;
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return oldrelid;
+}
+
+/*
+ * Object access hook: rule table_rewrite for ALTER TABLE / ALTER TYPE.
+ *
+ * Called when the new heap of a rewrite is created, before a single row is
+ * copied, with the old table locked.  This needs no SQL object, so the rule
+ * holds in every database of a server that preloads the library, with or
+ * without CREATE EXTENSION.  VACUUM FULL, CLUSTER and REFRESH were judged
+ * as statements in ProcessUtility (before their lock): skipped here.  The
+ * cheap tests come first; the catalog read is only for internal relations
+ * created while the rule applies.
+ */
+static void
+ddl_object_access(ObjectAccessType access, Oid classId, Oid objectId,
+				  int subId, void *arg)
+{
+	Oid			oldrelid;
+	List	   *hits;
+	ListCell   *lc;
+
+	if (prev_object_access_hook)
+		prev_object_access_hook(access, classId, objectId, subId, arg);
+
+	if (access != OAT_POST_CREATE || classId != RelationRelationId ||
+		subId != 0 || arg == NULL ||
+		!((ObjectAccessPostCreate *) arg)->is_internal)
+		return;
+	if (ddl_guard_mode == DDL_GUARD_OFF ||
+		!ddl_rule_enabled(DDL_RULE_TABLE_REWRITE) || ddl_exempt())
+		return;
+	if (ddl_cur_parsetree != NULL &&
+		(IsA(ddl_cur_parsetree, VacuumStmt) ||
+		 IsA(ddl_cur_parsetree, ClusterStmt) ||
+		 IsA(ddl_cur_parsetree, RefreshMatViewStmt)))
+		return;
+
+	oldrelid = ddl_rewritten_table(objectId);
+	if (!OidIsValid(oldrelid))
+		return;
+	hits = ddl_check_rewrite(oldrelid, ddl_cur_parsetree);
+	foreach(lc, hits)
+		ddl_report((DdlViolation *) lfirst(lc));
+}
+
+/* Define the GUCs, attach the event ring and install the hooks. */
 void
 ddl_guard_init(void)
 {
@@ -731,6 +1006,8 @@ ddl_guard_init(void)
 
 	prev_ProcessUtility = ProcessUtility_hook;
 	ProcessUtility_hook = ddl_ProcessUtility;
+	prev_object_access_hook = object_access_hook;
+	object_access_hook = ddl_object_access;
 }
 
 /*
@@ -784,37 +1061,14 @@ hygiene_allow_ddl(PG_FUNCTION_ARGS)
 }
 
 /*
- * hygiene._ddl_table_rewrite(): the table_rewrite event trigger.  Called by
- * ALTER TABLE / ALTER TYPE once per table it is about to rewrite.
+ * hygiene._ddl_table_rewrite(): the table_rewrite event trigger of
+ * pg_hygiene 0.1 and 0.2, dropped by the update to 0.3 (the object access
+ * hook above decides the rule now, with or without the extension).  Kept,
+ * doing nothing, because the 0.1 script that CREATE EXTENSION runs first
+ * still creates the function.
  */
 Datum
 hygiene_ddl_table_rewrite(PG_FUNCTION_ARGS)
 {
-	EventTriggerData *trigdata;
-	LOCAL_FCINFO(inner, 0);
-	Oid			relid;
-	int			reason;
-	List	   *hits;
-	ListCell   *lc;
-
-	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_EVENT_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("hygiene._ddl_table_rewrite() must be called as an event trigger")));
-	trigdata = (EventTriggerData *) fcinfo->context;
-
-	if (ddl_guard_mode == DDL_GUARD_OFF || ddl_exempt() ||
-		!ddl_rule_enabled(DDL_RULE_TABLE_REWRITE))
-		PG_RETURN_NULL();
-
-	InitFunctionCallInfoData(*inner, NULL, 0, InvalidOid, NULL, NULL);
-	relid = DatumGetObjectId(pg_event_trigger_table_rewrite_oid(inner));
-	InitFunctionCallInfoData(*inner, NULL, 0, InvalidOid, NULL, NULL);
-	reason = DatumGetInt32(pg_event_trigger_table_rewrite_reason(inner));
-
-	hits = ddl_check_rewrite(relid, reason, trigdata->parsetree);
-	foreach(lc, hits)
-		ddl_report((DdlViolation *) lfirst(lc));
-
 	PG_RETURN_NULL();
 }

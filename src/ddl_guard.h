@@ -17,6 +17,7 @@
 #include "postgres.h"
 
 #include "nodes/parsenodes.h"
+#include "storage/lockdefs.h"
 #include "utils/elog.h"
 
 /*
@@ -81,9 +82,10 @@ extern const char *ddl_statement_source(int *start, int *end);
 
 /* ddl_rules.c */
 extern List *ddl_check_statement(Node *parsetree, bool *is_concurrent);
-extern List *ddl_check_rewrite(Oid relid, int reason, Node *parsetree);
+extern List *ddl_check_rewrite(Oid relid, Node *parsetree);
 extern bool ddl_statement_needs_timeout(Node *parsetree);
 extern char *ddl_size_pretty(int64 bytes);
+extern bool ddl_lock_target(Node *parsetree, Oid *relid, LOCKMODE *mode);
 
 /* ddl_events.c */
 extern void ddl_events_init(void);

@@ -30,9 +30,15 @@
 
 #include <ctype.h>
 
+#include "access/attmap.h"
+#include "access/genam.h"
+#include "access/htup_details.h"
 #include "access/relation.h"
 #include "access/table.h"
 #include "catalog/index.h"
+#include "catalog/indexing.h"
+#include "catalog/pg_depend.h"
+#include "catalog/pg_type.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_database.h"
@@ -41,6 +47,8 @@
 #include "commands/dbcommands.h"
 #include "commands/defrem.h"
 #include "commands/event_trigger.h"
+#include "commands/tablecmds.h"
+#include "commands/tablespace.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
@@ -49,10 +57,13 @@
 #include "parser/parse_type.h"
 #include "storage/bufmgr.h"
 #include "storage/lmgr.h"
+#include "tcop/utility.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
+#include "utils/ruleutils.h"
 #include "utils/syscache.h"
 #include "utils/varlena.h"
 
@@ -68,18 +79,86 @@ typedef struct DdlTarget
 	char		relkind;
 	bool		exempt;			/* temporary or created in this transaction */
 	int64		size;			/* bytes; partitions summed */
-	char	   *qualname;
+	char	   *qualname;		/* SQL form, for hints and events */
+	char	   *dispname;		/* schema.name unquoted, for "%s" in messages */
 } DdlTarget;
 
-/* A TypeName as the user would write it ("bigint", "varchar(20)"). */
+/* Is the TypeName one of the serial pseudo-types, as ADD COLUMN reads it? */
+static bool
+ddl_is_serial(TypeName *tn)
+{
+	const char *name;
+
+	if (list_length(tn->names) != 1 || tn->pct_type || tn->arrayBounds != NIL)
+		return false;
+	name = strVal(linitial(tn->names));
+	return strcmp(name, "smallserial") == 0 || strcmp(name, "serial2") == 0 ||
+		strcmp(name, "serial") == 0 || strcmp(name, "serial4") == 0 ||
+		strcmp(name, "bigserial") == 0 || strcmp(name, "serial8") == 0;
+}
+
+/*
+ * The default of a column as SQL (deparsed from the catalog), or NULL.
+ * Called while ALTER TABLE rewrites: the new column and its default are
+ * already in the catalogs (and in the relcache) at that point.
+ */
+static char *
+ddl_column_default_sql(Oid relid, const char *colname)
+{
+	Relation	rel = try_relation_open(relid, NoLock);
+	AttrNumber	attnum;
+	char	   *result = NULL;
+
+	if (rel == NULL)
+		return NULL;
+	attnum = get_attnum(relid, colname);
+	if (attnum > 0 && attnum <= RelationGetNumberOfAttributes(rel) &&
+		!TupleDescAttr(RelationGetDescr(rel), attnum - 1)->attgenerated &&
+		rel->rd_att->constr)
+	{
+		TupleConstr *constr = rel->rd_att->constr;
+
+		for (int i = 0; i < constr->num_defval; i++)
+			if (constr->defval[i].adnum == attnum)
+				result = deparse_expression(stringToNode(constr->defval[i].adbin),
+											NIL, false, false);
+	}
+	relation_close(rel, NoLock);
+	return result;
+}
+
+/*
+ * A TypeName as the user would write it ("bigint", "varchar(20)").  The
+ * serial pseudo-types are no types (ADD COLUMN turns them into an integer
+ * column and a sequence): they are given as the integer type they stand
+ * for.  A name that does not resolve is printed as written; this is only
+ * for a hint and must never raise an error of its own.
+ */
 static char *
 ddl_type_string(TypeName *tn)
 {
-	Oid			typid;
+	Type		tup;
 	int32		typmod;
+	char	   *result;
 
-	typenameTypeIdAndMod(NULL, tn, &typid, &typmod);
-	return format_type_with_typemod(typid, typmod);
+	if (list_length(tn->names) == 1 && tn->pct_type == false &&
+		tn->arrayBounds == NIL)
+	{
+		const char *name = strVal(linitial(tn->names));
+
+		if (strcmp(name, "smallserial") == 0 || strcmp(name, "serial2") == 0)
+			return pstrdup("smallint");
+		if (strcmp(name, "serial") == 0 || strcmp(name, "serial4") == 0)
+			return pstrdup("integer");
+		if (strcmp(name, "bigserial") == 0 || strcmp(name, "serial8") == 0)
+			return pstrdup("bigint");
+	}
+	tup = LookupTypeName(NULL, tn, &typmod, true);
+	if (tup == NULL)
+		return TypeNameToString(tn);
+	result = format_type_with_typemod(typeTypeId(tup), typmod);
+	ReleaseSysCache(tup);
+	return result;
 }
 
 /* pg_size_pretty() of a byte count. */
@@ -88,6 +167,20 @@ ddl_size_pretty(int64 bytes)
 {
 	return text_to_cstring(DatumGetTextPP(DirectFunctionCall1(pg_size_pretty,
 															  Int64GetDatum(bytes))));
+}
+
+/*
+ * A relation's two names: the SQL form (quote_qualified_identifier) for
+ * hints and hygiene.ddl_events, and the plain schema.name that messages
+ * put in double quotes, as PostgreSQL's own messages do.
+ */
+static void
+ddl_target_names(DdlTarget *t, Relation rel)
+{
+	char	   *nsp = get_namespace_name(RelationGetNamespace(rel));
+
+	t->qualname = quote_qualified_identifier(nsp, RelationGetRelationName(rel));
+	t->dispname = psprintf("%s.%s", nsp, RelationGetRelationName(rel));
 }
 
 /* Bytes in the main fork of a relation with storage. */
@@ -118,8 +211,7 @@ ddl_measure_oid(Oid relid, bool recurse, DdlTarget *t)
 	t->relkind = rel->rd_rel->relkind;
 	t->exempt = rel->rd_rel->relpersistence == RELPERSISTENCE_TEMP ||
 		rel->rd_createSubid != InvalidSubTransactionId;
-	t->qualname = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
-											 RelationGetRelationName(rel));
+	ddl_target_names(t, rel);
 	t->size = ddl_rel_bytes(rel);
 
 	if (t->relkind == RELKIND_PARTITIONED_TABLE ||
@@ -328,7 +420,7 @@ ddl_violation(DdlRule rule, DdlTarget *t)
 static char *
 ddl_table_and_size(DdlTarget *t)
 {
-	return psprintf("\"%s\" (%s)", t->qualname, ddl_size_pretty(t->size));
+	return psprintf("\"%s\" (%s)", t->dispname, ddl_size_pretty(t->size));
 }
 
 /* Is the table larger than pg_hygiene.ddl_small_table_size? */
@@ -500,7 +592,7 @@ ddl_check_index(IndexStmt *stmt, bool *target_exempt)
 
 	v = ddl_violation(DDL_RULE_INDEX_NOT_CONCURRENT, &t);
 	v->what = psprintf("CREATE %sINDEX on \"%s\" without CONCURRENTLY",
-					   stmt->unique ? "UNIQUE " : "", t.qualname);
+					   stmt->unique ? "UNIQUE " : "", t.dispname);
 	sql = ddl_statement_trimmed();
 	after_index = ddl_find_index_keyword(sql, &on_pos);
 
@@ -629,8 +721,20 @@ ddl_check_reindex(ReindexStmt *stmt, bool *target_exempt)
 			v->detail = pstrdup("REINDEX holds a ShareLock on each table and an AccessExclusiveLock on each index while it rebuilds them: writes, and reads that use the index, wait.");
 			v->hint = psprintf("Rebuild them without blocking (outside a transaction block): REINDEX %s CONCURRENTLY %s;", kind, name);
 			return list_make1(v);
+		case REINDEX_OBJECT_SYSTEM:
+			/* Only for the owner of the (current) database, as the command checks. */
+			if ((stmt->name &&
+				 strcmp(stmt->name, get_database_name(MyDatabaseId)) != 0) ||
+				!ddl_owns_database())
+				return NIL;
+			v = ddl_violation(DDL_RULE_INDEX_NOT_CONCURRENT, NULL);
+			name = (char *) quote_identifier(get_database_name(MyDatabaseId));
+			v->what = psprintf("REINDEX SYSTEM %s rebuilds every system catalog index", name);
+			v->detail = pstrdup("REINDEX holds a ShareLock on each system catalog and an AccessExclusiveLock on each of its indexes while it rebuilds them: DDL, temporary tables and catalog lookups that miss the caches wait, in every session of the database.");
+			v->hint = pstrdup("System catalogs cannot be reindexed CONCURRENTLY; rebuild only the bloated ones, one at a time at a quiet time (REINDEX TABLE pg_catalog.<catalog>), in a transaction that first runs SELECT hygiene.allow_ddl('index_not_concurrent').");
+			return list_make1(v);
 		default:
-			return NIL;			/* REINDEX SYSTEM: catalogs, no CONCURRENTLY form */
+			return NIL;
 	}
 
 	if (!t.found)
@@ -684,7 +788,7 @@ ddl_check_vacuum(VacuumStmt *stmt, bool *target_exempt)
 		if (t.exempt || t.size == 0)
 			continue;
 		v = ddl_violation(DDL_RULE_TABLE_REWRITE, &t);
-		v->what = psprintf("VACUUM FULL rewrites \"%s\"", t.qualname);
+		v->what = psprintf("VACUUM FULL rewrites \"%s\"", t.dispname);
 		v->detail = psprintf("VACUUM FULL holds an AccessExclusiveLock on %s while it writes a new copy of the table and its indexes, all of which goes to the replicas as WAL.",
 							 ddl_table_and_size(&t));
 		v->hint = psprintf("Run VACUUM %s instead (no exclusive lock; frees space for reuse), or shrink it online with pg_repack --table=%s or pg_squeeze.",
@@ -717,7 +821,7 @@ ddl_check_cluster(ClusterStmt *stmt, bool *target_exempt)
 	if (t.exempt || t.size == 0)
 		return NIL;
 	v = ddl_violation(DDL_RULE_TABLE_REWRITE, &t);
-	v->what = psprintf("CLUSTER rewrites \"%s\"", t.qualname);
+	v->what = psprintf("CLUSTER rewrites \"%s\"", t.dispname);
 	v->detail = psprintf("CLUSTER holds an AccessExclusiveLock on %s while it writes a sorted copy of the table and its indexes: every query on it waits.",
 						 ddl_table_and_size(&t));
 	v->hint = psprintf("Reorder it online with pg_repack --table=%s%s%s (later writes do not keep the order anyway).",
@@ -742,7 +846,7 @@ ddl_check_refresh(RefreshMatViewStmt *stmt, bool *target_exempt)
 	if (t.exempt || !ddl_is_big(&t))
 		return NIL;
 	v = ddl_violation(DDL_RULE_TABLE_REWRITE, &t);
-	v->what = psprintf("REFRESH MATERIALIZED VIEW \"%s\" without CONCURRENTLY", t.qualname);
+	v->what = psprintf("REFRESH MATERIALIZED VIEW \"%s\" without CONCURRENTLY", t.dispname);
 	v->detail = psprintf("REFRESH MATERIALIZED VIEW holds an AccessExclusiveLock on %s, larger than pg_hygiene.ddl_small_table_size, while it recomputes and rewrites it: every SELECT on it waits.",
 						 ddl_table_and_size(&t));
 	v->hint = psprintf("REFRESH MATERIALIZED VIEW CONCURRENTLY %s; (it needs a unique index on plain columns of the view, e.g. CREATE UNIQUE INDEX CONCURRENTLY ON %s (<key columns>)).",
@@ -793,7 +897,7 @@ ddl_check_new_table(RangeVar *rv, const char *verb)
 	qualname = quote_qualified_identifier(nspname, rv->relname);
 	v = ddl_violation(DDL_RULE_NEW_TABLE, NULL);
 	v->relname = qualname;
-	v->what = psprintf("%s creates the new permanent table \"%s\"", verb, qualname);
+	v->what = psprintf("%s creates the new permanent table \"%s.%s\"", verb, nspname, rv->relname);
 	v->detail = psprintf("New workloads do not belong on this primary: permanent tables may be created only in the schemas of pg_hygiene.ddl_new_table_schemas (%s).",
 						 ddl_new_table_schemas && ddl_new_table_schemas[0] ? ddl_new_table_schemas : "none");
 	if (ddl_new_table_schemas && ddl_new_table_schemas[0])
@@ -936,13 +1040,174 @@ ddl_key_columns(Constraint *con, const char *colname, char **name_part)
 	return cols.data;
 }
 
+/*
+ * End of a column CHECK constraint in the statement text: just after the
+ * parenthesis that closes its expression; -1 when it cannot be found.
+ */
+static int
+ddl_check_end(const char *src, int pos, int end)
+{
+	int			depth = 0;
+
+	for (; pos < end && src[pos]; pos++)
+	{
+		char		c = src[pos];
+
+		if (c == '\'' || c == '"')
+		{
+			/* quoted literal or identifier; doubled quotes stay inside */
+			for (pos++; pos < end && src[pos]; pos++)
+				if (src[pos] == c)
+				{
+					if (pos + 1 < end && src[pos + 1] == c)
+						pos++;
+					else
+						break;
+				}
+			continue;
+		}
+		if (c == '(')
+			depth++;
+		else if (c == ')' && --depth == 0)
+			return pos + 1;
+	}
+	return -1;
+}
+
+/* " ON DELETE CASCADE" etc. for a foreign key action code, or "". */
+static const char *
+ddl_fk_action(const char *event, char action)
+{
+	const char *what;
+
+	switch (action)
+	{
+		case FKCONSTR_ACTION_RESTRICT:
+			what = "RESTRICT";
+			break;
+		case FKCONSTR_ACTION_CASCADE:
+			what = "CASCADE";
+			break;
+		case FKCONSTR_ACTION_SETNULL:
+			what = "SET NULL";
+			break;
+		case FKCONSTR_ACTION_SETDEFAULT:
+			what = "SET DEFAULT";
+			break;
+		default:
+			return "";
+	}
+	return psprintf(" ON %s %s", event, what);
+}
+
+/*
+ * The hint for a CHECK or REFERENCES written on ADD COLUMN: add the column
+ * without it, then the constraint NOT VALID, then validate.  Every part is
+ * written out (the column as the user wrote it minus the constraint when the
+ * statement has one command, else its name and type).
+ */
+static char *
+ddl_column_constraint_hint(Constraint *con, ColumnDef *coldef, RangeVar *rv,
+						   const char *table, bool single_cmd)
+{
+	int			start,
+				end;
+	const char *src = ddl_statement_source(&start, &end);
+	const char *qname;
+	char	   *column = NULL;
+	char	   *condef = NULL;
+	int			con_end = -1;
+
+	qname = quote_identifier(con->conname ? con->conname :
+							 psprintf("%s_%s_%s", rv->relname, coldef->colname,
+									  con->contype == CONSTR_CHECK ? "check" : "fkey"));
+	if (con->contype == CONSTR_CHECK && src && con->location >= start &&
+		con->location < end)
+		con_end = ddl_check_end(src, con->location, end);
+	if (con->contype == CONSTR_CHECK)
+	{
+		const char *check;
+		int			cs;
+
+		if (con_end < 0)
+			return psprintf("Add the column first, then the constraint with NOT VALID, then validate it under a weaker lock: ALTER TABLE %s ADD COLUMN %s %s; ALTER TABLE %s ADD CONSTRAINT %s CHECK (<the expression>) NOT VALID; ALTER TABLE %s VALIDATE CONSTRAINT %s;",
+							table, quote_identifier(coldef->colname),
+							ddl_type_string(coldef->typeName), table, qname, table, qname);
+		/* the CHECK (...) itself, without a CONSTRAINT name before it */
+		check = src + con->location;
+		cs = con->location;
+		if (con->conname)
+		{
+			int			ws,
+						we = ddl_read_word(src, con->location, &ws);	/* CONSTRAINT */
+
+			if (we > 0)
+				we = ddl_read_word(src, we, &ws);	/* its name */
+			if (we > 0 && we < con_end)
+			{
+				cs = ddl_skip_space(src, we);
+				check = src + cs;
+			}
+		}
+		condef = pnstrdup(check, con_end - cs);
+	}
+	else
+	{
+		StringInfoData fk;
+		ListCell   *lc;
+
+		initStringInfo(&fk);
+		appendStringInfo(&fk, "FOREIGN KEY (%s) REFERENCES %s",
+						 quote_identifier(coldef->colname),
+						 quote_qualified_identifier(con->pktable->schemaname,
+													con->pktable->relname));
+		foreach(lc, con->pk_attrs)
+			appendStringInfo(&fk, "%s%s%s", foreach_current_index(lc) == 0 ? " (" : ", ",
+							 quote_identifier(strVal(lfirst(lc))),
+							 lnext(con->pk_attrs, lc) ? "" : ")");
+		if (con->fk_matchtype == FKCONSTR_MATCH_FULL)
+			appendStringInfoString(&fk, " MATCH FULL");
+		appendStringInfoString(&fk, ddl_fk_action("UPDATE", con->fk_upd_action));
+		appendStringInfoString(&fk, ddl_fk_action("DELETE", con->fk_del_action));
+		if (con->deferrable)
+			appendStringInfo(&fk, " DEFERRABLE%s", con->initdeferred ? " INITIALLY DEFERRED" : "");
+		condef = fk.data;
+	}
+
+	/* The column: as written minus the constraint, or name and type. */
+	if (single_cmd && src && con_end > 0 && coldef->location >= start &&
+		coldef->location < con->location)
+	{
+		char	   *before = pnstrdup(src + coldef->location, con->location - coldef->location);
+		char	   *after = pnstrdup(src + con_end, end - con_end);
+		int			len = strlen(before);
+
+		while (len > 0 && isspace((unsigned char) before[len - 1]))
+			before[--len] = '\0';
+
+		column = psprintf("%s%s", before, after);
+		len = strlen(column);
+		while (len > 0 && (isspace((unsigned char) column[len - 1]) || column[len - 1] == ';'))
+			column[--len] = '\0';
+	}
+	if (column == NULL)
+		column = psprintf("%s %s", quote_identifier(coldef->colname),
+						  ddl_type_string(coldef->typeName));
+
+	return psprintf("Add the column first, then the constraint with NOT VALID, then validate it under a weaker lock: ALTER TABLE %s ADD COLUMN %s; ALTER TABLE %s ADD CONSTRAINT %s %s NOT VALID; ALTER TABLE %s VALIDATE CONSTRAINT %s;",
+					table, column, table, qname, condef, table, qname);
+}
+
 /* One constraint of ALTER TABLE: a violation if it scans the table. */
 static DdlViolation *
 ddl_check_constraint(Constraint *con, RangeVar *rv, DdlTarget *t,
-					 const char *colname, bool single_cmd)
+					 ColumnDef *coldef, bool single_cmd)
 {
+	const char *colname = coldef ? coldef->colname : NULL;
+
 	DdlViolation *v;
 	char	   *table = t->qualname;
+	char	   *disp = t->dispname;
 
 	switch (con->contype)
 	{
@@ -952,16 +1217,14 @@ ddl_check_constraint(Constraint *con, RangeVar *rv, DdlTarget *t,
 				return NULL;
 			v = ddl_violation(DDL_RULE_FULL_SCAN_CONSTRAINT, t);
 			v->what = psprintf("%s on \"%s\" without NOT VALID",
-							   con->contype == CONSTR_CHECK ? "ADD CHECK" : "ADD FOREIGN KEY", table);
+							   con->contype == CONSTR_CHECK ? "ADD CHECK" : "ADD FOREIGN KEY", disp);
 			v->detail = psprintf("ALTER TABLE holds %s on %s%s while it reads every row to check the new constraint.",
 								 con->contype == CONSTR_CHECK ?
 								 "an AccessExclusiveLock" : "a ShareRowExclusiveLock",
 								 ddl_table_and_size(t),
 								 con->contype == CONSTR_CHECK ? "" : " and on the referenced table");
-			if (colname)
-				v->hint = psprintf("Add the column first, then the constraint with NOT VALID, then validate it under a weaker lock: ALTER TABLE %s ADD CONSTRAINT %s ... NOT VALID; ALTER TABLE %s VALIDATE CONSTRAINT %s;",
-								   table, quote_identifier(ddl_default_conname(rv->relname, con->contype == CONSTR_CHECK ? "check" : "fkey")),
-								   table, quote_identifier(ddl_default_conname(rv->relname, con->contype == CONSTR_CHECK ? "check" : "fkey")));
+			if (coldef)
+				v->hint = ddl_column_constraint_hint(con, coldef, rv, table, single_cmd);
 			else
 				v->hint = ddl_not_valid_hint(con, rv, table, single_cmd);
 			return v;
@@ -982,7 +1245,7 @@ ddl_check_constraint(Constraint *con, RangeVar *rv, DdlTarget *t,
 					psprintf("%s_%s", rv->relname, pk ? "pkey" : psprintf("%s_key", name_part));
 				v = ddl_violation(DDL_RULE_FULL_SCAN_CONSTRAINT, t);
 				v->what = psprintf("ADD %s on \"%s\" without USING INDEX",
-								   pk ? "PRIMARY KEY" : "UNIQUE", table);
+								   pk ? "PRIMARY KEY" : "UNIQUE", disp);
 				v->detail = psprintf("ALTER TABLE holds an AccessExclusiveLock on %s while it reads every row to build the unique index.",
 									 ddl_table_and_size(t));
 				v->hint = psprintf("Build the index first without blocking writes, then attach it: CREATE UNIQUE INDEX CONCURRENTLY %s ON %s (%s); ALTER TABLE %s ADD CONSTRAINT %s %s USING INDEX %s;%s",
@@ -994,7 +1257,7 @@ ddl_check_constraint(Constraint *con, RangeVar *rv, DdlTarget *t,
 			}
 		case CONSTR_EXCLUSION:
 			v = ddl_violation(DDL_RULE_FULL_SCAN_CONSTRAINT, t);
-			v->what = psprintf("ADD EXCLUDE on \"%s\"", table);
+			v->what = psprintf("ADD EXCLUDE on \"%s\"", disp);
 			v->detail = psprintf("ALTER TABLE holds an AccessExclusiveLock on %s while it reads every row to build the exclusion index.",
 								 ddl_table_and_size(t));
 			v->hint = pstrdup("Exclusion constraints have no online form; add it at a quiet time in a transaction that first runs SELECT hygiene.allow_ddl('full_scan_constraint').");
@@ -1004,7 +1267,236 @@ ddl_check_constraint(Constraint *con, RangeVar *rv, DdlTarget *t,
 	}
 }
 
-/* ALTER TABLE: constraints that scan the whole table. */
+/*
+ * The tablespace a relation would be moved to: InvalidOid for the
+ * database's default, as pg_class stores it.
+ */
+static Oid
+ddl_tablespace_target(const char *name, bool *found)
+{
+	Oid			ts = get_tablespace_oid(name, true);
+
+	*found = OidIsValid(ts);
+	return ts == MyDatabaseTableSpace ? InvalidOid : ts;
+}
+
+/*
+ * ALTER TABLE / INDEX / MATERIALIZED VIEW ... SET TABLESPACE: copies every
+ * file of the relation under an AccessExclusiveLock, block by block, without
+ * a new heap (so the object access hook never sees it).  A move to the
+ * tablespace it is already in does nothing, and a partitioned table only
+ * changes its default: both pass.
+ */
+static DdlViolation *
+ddl_check_set_tablespace(AlterTableStmt *stmt, AlterTableCmd *cmd,
+						 bool *target_exempt)
+{
+	Oid			relid = RangeVarGetRelid(stmt->relation, NoLock, true);
+	Oid			newts;
+	bool		found;
+	Relation	rel;
+	DdlTarget	t;
+	DdlViolation *v;
+	bool		is_index;
+
+	if (!OidIsValid(relid) || !ddl_may_run(relid, DDL_PERM_OWNER))
+		return NULL;
+	newts = ddl_tablespace_target(cmd->name, &found);
+	if (!found)
+		return NULL;			/* the command reports the missing tablespace */
+	rel = try_relation_open(relid, AccessShareLock);
+	if (rel == NULL)
+		return NULL;
+	memset(&t, 0, sizeof(t));
+	t.found = true;
+	t.relid = relid;
+	t.relkind = rel->rd_rel->relkind;
+	t.exempt = rel->rd_rel->relpersistence == RELPERSISTENCE_TEMP ||
+		rel->rd_createSubid != InvalidSubTransactionId;
+	t.size = ddl_rel_bytes(rel);
+	ddl_target_names(&t, rel);
+	is_index = t.relkind == RELKIND_INDEX;
+	found = RELKIND_HAS_STORAGE(t.relkind) && rel->rd_rel->reltablespace != newts;
+	relation_close(rel, AccessShareLock);
+	if (t.exempt)
+		*target_exempt = true;
+	if (!found || t.exempt || t.size == 0)
+		return NULL;
+
+	v = ddl_violation(DDL_RULE_TABLE_REWRITE, &t);
+	v->what = psprintf("SET TABLESPACE copies \"%s\" to tablespace \"%s\"",
+					   t.dispname, cmd->name);
+	v->detail = psprintf("ALTER %s holds an AccessExclusiveLock on %s while it copies every file of it to the new tablespace, all of which goes to the replicas as WAL.",
+						 is_index ? "INDEX" : stmt->objtype == OBJECT_MATVIEW ? "MATERIALIZED VIEW" : "TABLE",
+						 ddl_table_and_size(&t));
+	if (is_index)
+		v->hint = psprintf("Rebuild it in the new tablespace without blocking (outside a transaction block): REINDEX (TABLESPACE %s) INDEX CONCURRENTLY %s;",
+						   quote_identifier(cmd->name), t.qualname);
+	else
+		v->hint = psprintf("Move it online with pg_repack --table=%s --tablespace=%s, or run it at a quiet time in a transaction that first runs SELECT hygiene.allow_ddl('table_rewrite').",
+						   t.qualname, cmd->name);
+	return v;
+}
+
+/* ALTER TABLE ALL IN TABLESPACE ... SET TABLESPACE: moves many relations. */
+static List *
+ddl_check_move_all(AlterTableMoveAllStmt *stmt)
+{
+	DdlViolation *v;
+	bool		found_orig,
+				found_new;
+	Oid			orig = ddl_tablespace_target(stmt->orig_tablespacename, &found_orig);
+	Oid			dest = ddl_tablespace_target(stmt->new_tablespacename, &found_new);
+
+	if (!found_orig || !found_new || orig == dest)
+		return NIL;
+	v = ddl_violation(DDL_RULE_TABLE_REWRITE, NULL);
+	v->what = psprintf("ALL IN TABLESPACE \"%s\" SET TABLESPACE \"%s\" copies every relation it moves",
+					   stmt->orig_tablespacename, stmt->new_tablespacename);
+	v->detail = pstrdup("It holds an AccessExclusiveLock on each relation it moves while it copies every file of it, and keeps them all until the end of the transaction.");
+	v->hint = psprintf("Move tables one at a time online with pg_repack --tablespace=%s, indexes with REINDEX (TABLESPACE %s) INDEX CONCURRENTLY; or run it at a quiet time in a transaction that first runs SELECT hygiene.allow_ddl('table_rewrite').",
+					   stmt->new_tablespacename, quote_identifier(stmt->new_tablespacename));
+	return list_make1(v);
+}
+
+/*
+ * ATTACH PARTITION: for each index of the partitioned table that the table
+ * being attached has no valid matching index for, ATTACH builds one on it
+ * (and on its partitions) while it holds an AccessExclusiveLock on it.
+ * Matching is decided by core's CompareIndexInfo(), as ATTACH decides it.
+ * Returns the names of the parent's indexes that would be built, or NIL.
+ */
+static List *
+ddl_attach_missing_indexes(Relation parent, Relation part)
+{
+	List	   *missing = NIL;
+	List	   *pidx = RelationGetIndexList(parent);
+	List	   *cidx = RelationGetIndexList(part);
+	AttrMap    *attmap;
+	ListCell   *lc;
+
+	if (pidx == NIL || part->rd_rel->relkind == RELKIND_FOREIGN_TABLE)
+		return NIL;
+	attmap = build_attrmap_by_name(RelationGetDescr(part), RelationGetDescr(parent));
+	foreach(lc, pidx)
+	{
+		Relation	pi = index_open(lfirst_oid(lc), AccessShareLock);
+		IndexInfo  *pinfo;
+		bool		found = false;
+		ListCell   *lc2;
+
+		if (pi->rd_rel->relkind != RELKIND_PARTITIONED_INDEX)
+		{
+			index_close(pi, AccessShareLock);
+			continue;
+		}
+		pinfo = BuildIndexInfo(pi);
+		foreach(lc2, cidx)
+		{
+			Relation	ci = index_open(lfirst_oid(lc2), AccessShareLock);
+
+			if (!ci->rd_rel->relispartition && ci->rd_index->indisvalid &&
+				CompareIndexInfo(BuildIndexInfo(ci), pinfo,
+								 ci->rd_indcollation, pi->rd_indcollation,
+								 ci->rd_opfamily, pi->rd_opfamily, attmap))
+				found = true;
+			index_close(ci, AccessShareLock);
+			if (found)
+				break;
+		}
+		if (!found)
+			missing = lappend(missing, pstrdup(RelationGetRelationName(pi)));
+		index_close(pi, AccessShareLock);
+	}
+	return missing;
+}
+
+/* ALTER TABLE ... ATTACH PARTITION that builds indexes on a big table. */
+static DdlViolation *
+ddl_check_attach(RangeVar *parentrv, RangeVar *partrv)
+{
+	Oid			parentid = RangeVarGetRelid(parentrv, NoLock, true);
+	Oid			partid = RangeVarGetRelid(partrv, NoLock, true);
+	Relation	parent,
+				part;
+	List	   *missing = NIL;
+	DdlTarget	t;
+	DdlViolation *v;
+	StringInfoData names;
+	ListCell   *lc;
+
+	/* ATTACH checks ownership of both tables */
+	if (!OidIsValid(parentid) || !OidIsValid(partid) ||
+		!ddl_may_run(parentid, DDL_PERM_OWNER) || !ddl_may_run(partid, DDL_PERM_OWNER))
+		return NULL;
+	ddl_measure_oid(partid, true, &t);
+	if (!t.found || t.exempt || !ddl_is_big(&t))
+		return NULL;
+	parent = try_relation_open(parentid, AccessShareLock);
+	if (parent == NULL)
+		return NULL;
+	part = try_relation_open(partid, AccessShareLock);
+	if (part != NULL)
+	{
+		if (parent->rd_rel->relkind == RELKIND_PARTITIONED_TABLE)
+			missing = ddl_attach_missing_indexes(parent, part);
+		relation_close(part, AccessShareLock);
+	}
+	relation_close(parent, AccessShareLock);
+	if (missing == NIL)
+		return NULL;
+
+	initStringInfo(&names);
+	foreach(lc, missing)
+		appendStringInfo(&names, "%s%s", names.len ? ", " : "",
+						 quote_identifier((char *) lfirst(lc)));
+	v = ddl_violation(DDL_RULE_INDEX_NOT_CONCURRENT, &t);
+	v->what = psprintf("ATTACH PARTITION builds %d index%s on \"%s\"",
+					   list_length(missing), list_length(missing) == 1 ? "" : "es",
+					   t.dispname);
+	v->detail = psprintf("ATTACH PARTITION holds an AccessExclusiveLock on %s, larger than pg_hygiene.ddl_small_table_size, while it builds the indexes it lacks to match those of the partitioned table (%s).",
+						 ddl_table_and_size(&t), names.data);
+	v->hint = psprintf("Build the matching indexes first without blocking writes (outside a transaction block, with the same columns, expressions and options as %s): CREATE INDEX CONCURRENTLY ON %s (...); then ATTACH PARTITION uses them.",
+					   names.data, t.qualname);
+	return v;
+}
+
+/*
+ * ALTER TABLE ... DETACH PARTITION: the partition becomes a standalone
+ * permanent table (rule new_table).
+ */
+static DdlViolation *
+ddl_check_detach(RangeVar *parentrv, RangeVar *partrv)
+{
+	Oid			parentid;
+	Oid			partid;
+	char	   *nspname;
+	DdlViolation *v;
+
+	if (!ddl_rule_enabled(DDL_RULE_NEW_TABLE))
+		return NULL;
+	parentid = RangeVarGetRelid(parentrv, NoLock, true);
+	partid = RangeVarGetRelid(partrv, NoLock, true);
+	if (!OidIsValid(parentid) || !OidIsValid(partid) ||
+		!ddl_may_run(parentid, DDL_PERM_OWNER) ||
+		get_rel_persistence(partid) == RELPERSISTENCE_TEMP)
+		return NULL;
+	nspname = get_namespace_name(get_rel_namespace(partid));
+	if (nspname == NULL || ddl_schema_allowed(nspname))
+		return NULL;
+	v = ddl_violation(DDL_RULE_NEW_TABLE, NULL);
+	v->relid = partid;
+	v->relname = quote_qualified_identifier(nspname, get_rel_name(partid));
+	v->what = psprintf("DETACH PARTITION makes \"%s.%s\" a new permanent table",
+					   nspname, get_rel_name(partid));
+	v->detail = psprintf("New workloads do not belong on this primary: permanent tables may be created only in the schemas of pg_hygiene.ddl_new_table_schemas (%s).",
+						 ddl_new_table_schemas && ddl_new_table_schemas[0] ? ddl_new_table_schemas : "none");
+	v->hint = psprintf("To drop the partition's data, DROP TABLE %s; otherwise have a DBA run SELECT hygiene.allow_ddl('new_table') in the transaction.",
+					   v->relname);
+	return v;
+}
+
+/* ALTER TABLE: constraints that scan the whole table; SET TABLESPACE. */
 static List *
 ddl_check_alter_table(AlterTableStmt *stmt, bool *target_exempt)
 {
@@ -1014,14 +1506,43 @@ ddl_check_alter_table(AlterTableStmt *stmt, bool *target_exempt)
 	bool		measured = false;
 	bool		single = list_length(stmt->cmds) == 1;
 
+	if (ddl_rule_enabled(DDL_RULE_TABLE_REWRITE) &&
+		(stmt->objtype == OBJECT_TABLE || stmt->objtype == OBJECT_INDEX ||
+		 stmt->objtype == OBJECT_MATVIEW))
+	{
+		foreach(lc, stmt->cmds)
+		{
+			AlterTableCmd *cmd = (AlterTableCmd *) lfirst(lc);
+			DdlViolation *v;
+
+			if (cmd->subtype != AT_SetTableSpace)
+				continue;
+			v = ddl_check_set_tablespace(stmt, cmd, target_exempt);
+			if (v)
+				hits = lappend(hits, v);
+		}
+	}
 	if (stmt->objtype != OBJECT_TABLE)
-		return NIL;
+		return hits;
+	foreach(lc, stmt->cmds)
+	{
+		AlterTableCmd *cmd = (AlterTableCmd *) lfirst(lc);
+		DdlViolation *v = NULL;
+
+		if (cmd->subtype == AT_AttachPartition &&
+			ddl_rule_enabled(DDL_RULE_INDEX_NOT_CONCURRENT))
+			v = ddl_check_attach(stmt->relation, ((PartitionCmd *) cmd->def)->name);
+		else if (cmd->subtype == AT_DetachPartition)
+			v = ddl_check_detach(stmt->relation, ((PartitionCmd *) cmd->def)->name);
+		if (v)
+			hits = lappend(hits, v);
+	}
 
 	foreach(lc, stmt->cmds)
 	{
 		AlterTableCmd *cmd = (AlterTableCmd *) lfirst(lc);
 		List	   *cons = NIL;
-		const char *colname = NULL;
+		ColumnDef  *coldef = NULL;
 		ListCell   *lc2;
 		bool		set_not_null = false;
 
@@ -1030,7 +1551,7 @@ ddl_check_alter_table(AlterTableStmt *stmt, bool *target_exempt)
 		else if (cmd->subtype == AT_AddColumn && IsA(cmd->def, ColumnDef))
 		{
 			cons = ((ColumnDef *) cmd->def)->constraints;
-			colname = ((ColumnDef *) cmd->def)->colname;
+			coldef = (ColumnDef *) cmd->def;
 		}
 		else if (cmd->subtype == AT_SetNotNull)
 			set_not_null = true;
@@ -1060,7 +1581,7 @@ ddl_check_alter_table(AlterTableStmt *stmt, bool *target_exempt)
 			ck = (char *) quote_identifier(psprintf("%s_%s_not_null", stmt->relation->relname, cmd->name));
 			v = ddl_violation(DDL_RULE_FULL_SCAN_CONSTRAINT, &t);
 			v->what = psprintf("SET NOT NULL on \"%s\".%s without a validated CHECK (%s IS NOT NULL)",
-							   t.qualname, col, col);
+							   t.dispname, col, col);
 			v->detail = psprintf("ALTER TABLE holds an AccessExclusiveLock on %s while it reads every row to look for NULLs.",
 								 ddl_table_and_size(&t));
 			v->hint = psprintf("Prove it with a constraint first, then SET NOT NULL needs no scan: ALTER TABLE %s ADD CONSTRAINT %s CHECK (%s IS NOT NULL) NOT VALID; ALTER TABLE %s VALIDATE CONSTRAINT %s; ALTER TABLE %s ALTER COLUMN %s SET NOT NULL; ALTER TABLE %s DROP CONSTRAINT %s;",
@@ -1076,7 +1597,7 @@ ddl_check_alter_table(AlterTableStmt *stmt, bool *target_exempt)
 
 			if (!IsA(n, Constraint))
 				continue;
-			v = ddl_check_constraint((Constraint *) n, stmt->relation, &t, colname, single);
+			v = ddl_check_constraint((Constraint *) n, stmt->relation, &t, coldef, single);
 			if (v)
 				hits = lappend(hits, v);
 		}
@@ -1102,6 +1623,140 @@ ddl_check_alter_table(AlterTableStmt *stmt, bool *target_exempt)
 		}
 	}
 	return hits;
+}
+
+/*
+ * Tables with a column of this domain (or of a domain over it), as ALTER
+ * DOMAIN finds them: pg_depend rows of columns that reference the type.
+ */
+static List *
+ddl_domain_tables(Oid typid, List *found, int depth)
+{
+	Relation	dep;
+	ScanKeyData key[2];
+	SysScanDesc scan;
+	HeapTuple	tup;
+
+	if (depth > 32)
+		return found;
+	dep = table_open(DependRelationId, AccessShareLock);
+	ScanKeyInit(&key[0], Anum_pg_depend_refclassid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(TypeRelationId));
+	ScanKeyInit(&key[1], Anum_pg_depend_refobjid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(typid));
+	scan = systable_beginscan(dep, DependReferenceIndexId, true, NULL, 2, key);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Form_pg_depend d = (Form_pg_depend) GETSTRUCT(tup);
+
+		if (d->classid == RelationRelationId && d->objsubid > 0)
+			found = list_append_unique_oid(found, d->objid);
+		else if (d->classid == TypeRelationId &&
+				 get_typtype(d->objid) == TYPTYPE_DOMAIN)
+			found = ddl_domain_tables(d->objid, found, depth + 1);
+	}
+	systable_endscan(scan);
+	table_close(dep, AccessShareLock);
+	return found;
+}
+
+/*
+ * ALTER DOMAIN ... ADD CHECK without NOT VALID, and SET NOT NULL: read every
+ * row of every table with a column of the domain, under a ShareLock on each
+ * (writes wait).  Only for a role that owns the domain.
+ */
+static List *
+ddl_check_domain(AlterDomainStmt *stmt)
+{
+	Constraint *con = NULL;
+	Oid			typid;
+	HeapTuple	tup;
+	bool		mine;
+	List	   *rels;
+	ListCell   *lc;
+	int64		total = 0;
+	int			ntables = 0;
+	DdlTarget	largest;
+	DdlViolation *v;
+	const char *domname;
+	int			start,
+				end;
+	const char *src;
+
+	if (stmt->subtype == 'C' && stmt->def && IsA(stmt->def, Constraint))
+	{
+		con = (Constraint *) stmt->def;
+		if (con->contype != CONSTR_CHECK || con->skip_validation)
+			return NIL;
+	}
+	else if (stmt->subtype != 'O')
+		return NIL;
+
+	typid = LookupTypeNameOid(NULL, makeTypeNameFromNameList(stmt->typeName), true);
+	if (!OidIsValid(typid))
+		return NIL;
+	tup = SearchSysCache1(TYPEOID, ObjectIdGetDatum(typid));
+	if (!HeapTupleIsValid(tup))
+		return NIL;
+	mine = ((Form_pg_type) GETSTRUCT(tup))->typtype == TYPTYPE_DOMAIN &&
+		has_privs_of_role(GetUserId(), ((Form_pg_type) GETSTRUCT(tup))->typowner);
+	ReleaseSysCache(tup);
+	if (!mine)
+		return NIL;
+
+	memset(&largest, 0, sizeof(largest));
+	rels = ddl_domain_tables(typid, NIL, 0);
+	foreach(lc, rels)
+	{
+		DdlTarget	t;
+		char		kind = get_rel_relkind(lfirst_oid(lc));
+
+		if (kind != RELKIND_RELATION && kind != RELKIND_MATVIEW)
+			continue;
+		ddl_measure_oid(lfirst_oid(lc), false, &t);
+		if (!t.found || t.exempt || t.size == 0)
+			continue;
+		ntables++;
+		total += t.size;
+		if (!largest.found || t.size > largest.size)
+			largest = t;
+	}
+	if (ntables == 0)
+		return NIL;
+
+	domname = format_type_be_qualified(typid);
+	v = ddl_violation(DDL_RULE_FULL_SCAN_CONSTRAINT, &largest);
+	v->size = total;
+	v->what = psprintf("ALTER DOMAIN %s %s reads every row of %d table%s",
+					   domname, con ? "ADD CHECK without NOT VALID" : "SET NOT NULL",
+					   ntables, ntables == 1 ? "" : "s");
+	v->detail = psprintf("ALTER DOMAIN holds a ShareLock on each table with a column of the domain (%s in all; the largest is %s) while it reads every row: every INSERT, UPDATE and DELETE on them waits.",
+						 ddl_size_pretty(total), ddl_table_and_size(&largest));
+	src = ddl_statement_source(&start, &end);
+	if (con)
+	{
+		const char *qname = quote_identifier(con->conname ? con->conname :
+											 psprintf("%s_check", strVal(llast(stmt->typeName))));
+
+		if (src && con->location >= start && con->location < end)
+		{
+			char	   *text = pnstrdup(src + con->location, end - con->location);
+			int			len = strlen(text);
+
+			while (len > 0 && (isspace((unsigned char) text[len - 1]) || text[len - 1] == ';'))
+				text[--len] = '\0';
+			v->hint = psprintf("Add it for new values only: ALTER DOMAIN %s ADD %s%s NOT VALID; then validate it at a quiet time (ALTER DOMAIN %s VALIDATE CONSTRAINT %s; it still takes a ShareLock on each table while it reads them).",
+							   domname, con->conname ? "" : psprintf("CONSTRAINT %s ", qname),
+							   text, domname, qname);
+		}
+		else
+			v->hint = psprintf("Add it with NOT VALID (new values only), then run ALTER DOMAIN %s VALIDATE CONSTRAINT %s at a quiet time.",
+							   domname, qname);
+	}
+	else
+		v->hint = psprintf("Check new values at once without a scan: ALTER DOMAIN %s ADD CONSTRAINT %s CHECK (VALUE IS NOT NULL) NOT VALID; validate it at a quiet time.",
+						   domname, quote_identifier(psprintf("%s_not_null", strVal(llast(stmt->typeName)))));
+	return list_make1(v);
 }
 
 /*
@@ -1160,6 +1815,26 @@ ddl_check_statement(Node *parsetree, bool *target_exempt)
 			}
 		case T_AlterTableStmt:
 			return ddl_check_alter_table((AlterTableStmt *) parsetree, target_exempt);
+		case T_AlterTableMoveAllStmt:
+			if (!ddl_rule_enabled(DDL_RULE_TABLE_REWRITE))
+				return NIL;
+			return ddl_check_move_all((AlterTableMoveAllStmt *) parsetree);
+		case T_AlterDomainStmt:
+			if (!ddl_rule_enabled(DDL_RULE_FULL_SCAN_CONSTRAINT))
+				return NIL;
+			return ddl_check_domain((AlterDomainStmt *) parsetree);
+		case T_ExplainStmt:
+			{
+				/* EXPLAIN ANALYZE runs CREATE TABLE AS / SELECT INTO */
+				ExplainStmt *es = (ExplainStmt *) parsetree;
+				Query	   *q = (Query *) es->query;
+
+				if (q && IsA(q, Query) && q->commandType == CMD_UTILITY &&
+					q->utilityStmt && IsA(q->utilityStmt, CreateTableAsStmt) &&
+					ddl_option_on(es->options, "analyze"))
+					return ddl_check_statement(q->utilityStmt, target_exempt);
+				return NIL;
+			}
 		default:
 			return NIL;
 	}
@@ -1172,6 +1847,7 @@ ddl_statement_needs_timeout(Node *parsetree)
 	switch (nodeTag(parsetree))
 	{
 		case T_AlterTableStmt:
+		case T_AlterDomainStmt:
 		case T_TruncateStmt:
 		case T_CreateTrigStmt:
 		case T_CreatePolicyStmt:
@@ -1237,12 +1913,55 @@ ddl_statement_needs_timeout(Node *parsetree)
 }
 
 /*
- * table_rewrite for ALTER TABLE / ALTER TYPE: called from the event trigger
- * with the table about to be rewritten (already locked) and the reason bits.
+ * Why an ALTER TABLE / ALTER TYPE rewrites, from its commands (the
+ * AT_REWRITE_* bits the table_rewrite event trigger would report).  That a
+ * rewrite happens at all is known exactly (make_new_heap() was called);
+ * these bits only choose the words and the hint, so a statement mixing a
+ * rewriting command with one that would not rewrite on its own names both.
+ */
+static int
+ddl_rewrite_reason(Node *parsetree)
+{
+	int			reason = 0;
+	ListCell   *lc;
+
+	if (parsetree == NULL || !IsA(parsetree, AlterTableStmt))
+		return 0;
+	foreach(lc, ((AlterTableStmt *) parsetree)->cmds)
+	{
+		AlterTableCmd *cmd = (AlterTableCmd *) lfirst(lc);
+
+		switch (cmd->subtype)
+		{
+			case AT_AlterColumnType:
+				reason |= AT_REWRITE_COLUMN_REWRITE;
+				break;
+			case AT_AddColumn:
+				reason |= AT_REWRITE_DEFAULT_VAL;
+				break;
+			case AT_SetLogged:
+			case AT_SetUnLogged:
+				reason |= AT_REWRITE_ALTER_PERSISTENCE;
+				break;
+			case AT_SetAccessMethod:
+				reason |= AT_REWRITE_ACCESS_METHOD;
+				break;
+			default:
+				break;
+		}
+	}
+	return reason;
+}
+
+/*
+ * table_rewrite for ALTER TABLE / ALTER TYPE: called from the object access
+ * hook when the statement builds the new heap of a table (already locked,
+ * not a row copied yet), with the statement being guarded.
  */
 List *
-ddl_check_rewrite(Oid relid, int reason, Node *parsetree)
+ddl_check_rewrite(Oid relid, Node *parsetree)
 {
+	int			reason = ddl_rewrite_reason(parsetree);
 	Relation	rel;
 	DdlTarget	t;
 	DdlViolation *v;
@@ -1260,8 +1979,7 @@ ddl_check_rewrite(Oid relid, int reason, Node *parsetree)
 	t.exempt = rel->rd_rel->relpersistence == RELPERSISTENCE_TEMP ||
 		rel->rd_createSubid != InvalidSubTransactionId;
 	t.size = ddl_rel_bytes(rel);
-	t.qualname = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
-											RelationGetRelationName(rel));
+	ddl_target_names(&t, rel);
 	relation_close(rel, NoLock);
 	if (t.exempt || t.size == 0)
 		return NIL;
@@ -1278,8 +1996,14 @@ ddl_check_rewrite(Oid relid, int reason, Node *parsetree)
 		appendStringInfo(&why, "%sSET ACCESS METHOD", why.len ? " and " : "");
 
 	v = ddl_violation(DDL_RULE_TABLE_REWRITE, &t);
-	v->what = psprintf("ALTER TABLE rewrites \"%s\" for %s", t.qualname, why.data);
-	v->detail = psprintf("ALTER TABLE holds an AccessExclusiveLock on %s while it writes a new copy of the whole table and its indexes, all of which goes to the replicas as WAL.",
+	if (why.len > 0)
+		v->what = psprintf("ALTER TABLE rewrites \"%s\" for %s", t.dispname, why.data);
+	else
+		v->what = psprintf("%s rewrites \"%s\"",
+						   parsetree ? GetCommandTagName(CreateCommandTag(parsetree)) : "a statement",
+						   t.dispname);
+	v->detail = psprintf("%s holds an AccessExclusiveLock on %s while it writes a new copy of the whole table and its indexes, all of which goes to the replicas as WAL.",
+						 parsetree ? GetCommandTagName(CreateCommandTag(parsetree)) : "The statement",
 						 ddl_table_and_size(&t));
 
 	/* The hint, from the commands the user wrote. */
@@ -1311,10 +2035,29 @@ ddl_check_rewrite(Oid relid, int reason, Node *parsetree)
 			{
 				ColumnDef  *def = (ColumnDef *) cmd->def;
 				const char *col = quote_identifier(def->colname);
+				char	   *dflt;
 
-				appendStringInfo(&hint, "%sAdd %s without the per-row value: ALTER TABLE %s ADD COLUMN %s %s; then ALTER TABLE %s ALTER COLUMN %s SET DEFAULT ... (new rows only), backfill existing rows in batches, and add identity, NOT NULL or constraints afterwards the NOT VALID way.",
-								 hint.len ? " " : "", col, cmdtable, col,
-								 ddl_type_string(def->typeName), cmdtable, col);
+				if (ddl_is_serial(def->typeName))
+				{
+					/* the sequence the statement would have created */
+					char	   *seq = (char *) quote_qualified_identifier(stmt->relation->schemaname,
+																		  psprintf("%s_%s_seq", stmt->relation->relname, def->colname));
+					char	   *seqlit = quote_literal_cstr(seq);
+
+					appendStringInfo(&hint, "%sAdd %s without the per-row value: CREATE SEQUENCE %s; ALTER TABLE %s ADD COLUMN %s %s; ALTER TABLE %s ALTER COLUMN %s SET DEFAULT nextval(%s); ALTER SEQUENCE %s OWNED BY %s.%s; then backfill existing rows in batches (UPDATE %s SET %s = nextval(%s) WHERE %s IS NULL AND <key range>) and add NOT NULL afterwards the NOT VALID way.",
+									 hint.len ? " " : "", col, seq, cmdtable, col,
+									 ddl_type_string(def->typeName), cmdtable, col, seqlit,
+									 seq, cmdtable, col, cmdtable, col, seqlit, col);
+				}
+				else if ((dflt = ddl_column_default_sql(relid, def->colname)) != NULL)
+					appendStringInfo(&hint, "%sAdd %s without the per-row value: ALTER TABLE %s ADD COLUMN %s %s; ALTER TABLE %s ALTER COLUMN %s SET DEFAULT %s; (new rows only) then backfill existing rows in batches (UPDATE %s SET %s = %s WHERE <key range>) and add NOT NULL or constraints afterwards the NOT VALID way.",
+									 hint.len ? " " : "", col, cmdtable, col,
+									 ddl_type_string(def->typeName), cmdtable, col, dflt,
+									 cmdtable, col, dflt);
+				else
+					appendStringInfo(&hint, "%sAdd %s without the per-row value: ALTER TABLE %s ADD COLUMN %s %s; backfill existing rows in batches, and add identity, a default, NOT NULL or constraints afterwards (NOT NULL and constraints the NOT VALID way).",
+									 hint.len ? " " : "", col, cmdtable, col,
+									 ddl_type_string(def->typeName));
 			}
 		}
 		if ((reason & (AT_REWRITE_ALTER_PERSISTENCE | AT_REWRITE_ACCESS_METHOD)) && hint.len == 0)
@@ -1324,4 +2067,98 @@ ddl_check_rewrite(Oid relid, int reason, Node *parsetree)
 		appendStringInfoString(&hint, "Make the change in steps that do not rewrite: add a new column, backfill it in batches, then swap; or run it at a quiet time with SELECT hygiene.allow_ddl('table_rewrite') in its transaction.");
 	v->hint = hint.data;
 	return list_make1(v);
+}
+
+/*
+ * The table a guarded statement locks first, and the lock mode it asks for,
+ * for naming the table and the sessions that held the lock when the
+ * statement gave up waiting (ddl_timeout).  False when the statement names
+ * no single table.  Name lookups only, no lock.
+ */
+bool
+ddl_lock_target(Node *parsetree, Oid *relid, LOCKMODE *mode)
+{
+	RangeVar   *rv = NULL;
+	bool		is_index = false;
+
+	*mode = AccessExclusiveLock;
+	switch (nodeTag(parsetree))
+	{
+		case T_AlterTableStmt:
+			rv = ((AlterTableStmt *) parsetree)->relation;
+			*mode = AlterTableGetLockLevel(((AlterTableStmt *) parsetree)->cmds);
+			is_index = ((AlterTableStmt *) parsetree)->objtype == OBJECT_INDEX;
+			break;
+		case T_IndexStmt:
+			rv = ((IndexStmt *) parsetree)->relation;
+			*mode = ShareLock;
+			break;
+		case T_ReindexStmt:
+			rv = ((ReindexStmt *) parsetree)->relation;
+			*mode = ShareLock;
+			is_index = ((ReindexStmt *) parsetree)->kind == REINDEX_OBJECT_INDEX;
+			break;
+		case T_CreateTrigStmt:
+			rv = ((CreateTrigStmt *) parsetree)->relation;
+			*mode = ShareRowExclusiveLock;
+			break;
+		case T_TruncateStmt:
+			if (((TruncateStmt *) parsetree)->relations != NIL)
+				rv = linitial(((TruncateStmt *) parsetree)->relations);
+			break;
+		case T_ClusterStmt:
+			rv = ((ClusterStmt *) parsetree)->relation;
+			break;
+		case T_VacuumStmt:
+			if (((VacuumStmt *) parsetree)->rels != NIL)
+				rv = ((VacuumRelation *) linitial(((VacuumStmt *) parsetree)->rels))->relation;
+			break;
+		case T_RefreshMatViewStmt:
+			rv = ((RefreshMatViewStmt *) parsetree)->relation;
+			break;
+		case T_RenameStmt:
+			rv = ((RenameStmt *) parsetree)->relation;
+			break;
+		case T_CreatePolicyStmt:
+			rv = ((CreatePolicyStmt *) parsetree)->table;
+			break;
+		case T_AlterPolicyStmt:
+			rv = ((AlterPolicyStmt *) parsetree)->table;
+			break;
+		case T_RuleStmt:
+			rv = ((RuleStmt *) parsetree)->relation;
+			break;
+		case T_CreateStmt:
+			if (((CreateStmt *) parsetree)->inhRelations != NIL)
+				rv = linitial(((CreateStmt *) parsetree)->inhRelations);
+			break;
+		case T_DropStmt:
+			{
+				DropStmt   *ds = (DropStmt *) parsetree;
+
+				if (list_length(ds->objects) != 1 ||
+					(ds->removeType != OBJECT_TABLE && ds->removeType != OBJECT_INDEX &&
+					 ds->removeType != OBJECT_VIEW && ds->removeType != OBJECT_MATVIEW &&
+					 ds->removeType != OBJECT_SEQUENCE &&
+					 ds->removeType != OBJECT_FOREIGN_TABLE))
+					return false;
+				rv = makeRangeVarFromNameList((List *) linitial(ds->objects));
+				is_index = ds->removeType == OBJECT_INDEX;
+				break;
+			}
+		default:
+			return false;
+	}
+	if (rv == NULL)
+		return false;
+	*relid = RangeVarGetRelid(rv, NoLock, true);
+	if (OidIsValid(*relid) && is_index &&
+		get_rel_relkind(*relid) == RELKIND_INDEX)
+	{
+		Oid			heap = IndexGetRelation(*relid, true);
+
+		if (OidIsValid(heap))
+			*relid = heap;
+	}
+	return OidIsValid(*relid);
 }
