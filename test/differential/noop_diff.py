@@ -29,6 +29,7 @@ and rebuilt for every run.
 """
 
 import argparse
+import collections
 import random
 import sys
 import time
@@ -634,6 +635,7 @@ class Runner:
         self.conn.autocommit = True
         self.timeout_ms = timeout_ms
         self.statements = 0
+        self.suppressed = 0
         cur = self.conn.cursor()
         cur.execute("CREATE EXTENSION IF NOT EXISTS pg_hygiene")
         # Two runs in one database would rebuild each other's schema mid-sequence.
@@ -706,6 +708,14 @@ class Runner:
         for name, q in FINAL_QUERIES.items():
             cur.execute(q)
             final[name] = cur.fetchall()
+        if mode != 'off':
+            # evidence that the suppressor had work to do (the tables die with the schema)
+            try:
+                cur.execute("SELECT coalesce(sum(noop_suppressed), 0) FROM hygiene.table_write_stats"
+                            " WHERE schemaname = %s", (SCHEMA,))
+                self.suppressed += cur.fetchone()[0]
+            except psycopg2.Error:
+                pass
         return obs, final
 
 
@@ -820,15 +830,10 @@ def show(seed, mode, flags, blocks, diff, out):
         print(f"--   {mode}: {' ' * (4 - len(mode))}{diff[3][2]} notices={diff[3][3]}", file=out)
     else:
         print(f"-- final contents of {diff[1]} differ:", file=out)
-        a, b = diff[2], diff[3]
-        for row in a:
-            if row not in b:
-                print(f"--   only off:   {row}", file=out)
-        for row in b:
-            if row not in a:
-                print(f"--   only {mode}: {row}", file=out)
-        if sorted(a, key=repr) == sorted(b, key=repr):
-            print("--   (same rows, other multiplicity or order)", file=out)
+        a, b = collections.Counter(diff[2]), collections.Counter(diff[3])
+        for row in sorted(set(a) | set(b), key=repr):
+            if a[row] != b[row]:
+                print(f"--   {row}: {a[row]}x in off, {b[row]}x in {mode}", file=out)
 
 
 def main():
@@ -836,11 +841,14 @@ def main():
     ap.add_argument('--dsn', default='', help='libpq connection string (superuser)')
     ap.add_argument('--seed', type=int, default=1, help='first seed')
     ap.add_argument('--count', type=int, default=20, help='number of sequences (seeds)')
+    ap.add_argument('--seeds', default=None, help='comma list of seeds (instead of --seed/--count)')
     ap.add_argument('--blocks', type=int, default=12, help='blocks (lone statements or transactions) per sequence')
     ap.add_argument('--modes', default='lock,auto', help='modes compared with off')
     ap.add_argument('--flags', default=None, help='schema flags instead of the seed\'s (comma list)')
     ap.add_argument('--keep-going', action='store_true', help='report every differing seed, not just the first')
     ap.add_argument('--no-minimize', action='store_true')
+    ap.add_argument('--max-shown', type=int, default=1000000,
+                    help='print (and minimize) only the first N differences; list the others')
     ap.add_argument('--minimize-seconds', type=float, default=60)
     ap.add_argument('--timeout-ms', type=int, default=5000, help='statement_timeout of each statement')
     ap.add_argument('--schema-sql', metavar='FLAGS', default=None,
@@ -860,8 +868,14 @@ def main():
     t0 = time.time()
     bad = 0
     classes = {}
-    for seed in range(args.seed, args.seed + args.count):
+    if args.seeds:
+        seeds = [int(x) for x in args.seeds.split(',') if x]
+    else:
+        seeds = list(range(args.seed, args.seed + args.count))
+    first_pass = 0
+    for seed in seeds:
         flags, blocks = generate(seed, args.blocks)
+        first_pass += len(modes) * sum(len(b) for b in blocks)
         if args.flags is not None:
             flags = {f for f in args.flags.split(',') if f}
         if args.selfcheck:
@@ -874,6 +888,9 @@ def main():
             bad += 1
             classes.setdefault(signature(d), []).append(f"{seed}/{mode}")
             mf, mb = flags, blocks
+            if bad > args.max_shown:
+                print(f"--- seed {seed}: mode {mode} differs from off: {signature(d)} (not shown, --max-shown)")
+                continue
             if not args.no_minimize and not args.selfcheck:
                 mf, mb = minimize(runner, flags, blocks, mode, time.time() + args.minimize_seconds)
                 d = compare(runner, mf, mb, ('off', mode)).get(mode, d)
@@ -881,11 +898,13 @@ def main():
             sys.stdout.flush()
         if diffs and not args.keep_going:
             break
-    n = args.count
     for sig, where in sorted(classes.items()):
         print(f"class: {sig}: {len(where)}x (seed/mode {' '.join(where[:6])}{' ...' if len(where) > 6 else ''})")
-    print(f"noop_diff: seeds {args.seed}..{args.seed + n - 1}, {runner.statements} statements run"
-          f" ({len(modes)} modes), {bad} difference(s), {time.time() - t0:.1f} s")
+    desc = (f"{seeds[0]}..{seeds[-1]}" if seeds == list(range(seeds[0], seeds[-1] + 1))
+            else ','.join(map(str, seeds)))
+    print(f"noop_diff: seeds {desc}: {len(seeds)} sequences, {first_pass} statements"
+          f" ({len(modes)} modes; {runner.statements} with minimizing), {runner.suppressed} rows suppressed,"
+          f" {bad} difference(s), {time.time() - t0:.1f} s")
     sys.exit(1 if bad else 0)
 
 
