@@ -19,4 +19,13 @@
 #error "pg_hygiene requires PostgreSQL 15 or later"
 #endif
 
+/* The ACL check on a schema (object_aclcheck() from PostgreSQL 16 on). */
+#if PG_VERSION_NUM >= 160000
+#define hygiene_namespace_aclcheck(nspid, roleid, mode) \
+	object_aclcheck(NamespaceRelationId, (nspid), (roleid), (mode))
+#else
+#define hygiene_namespace_aclcheck(nspid, roleid, mode) \
+	pg_namespace_aclcheck((nspid), (roleid), (mode))
+#endif
+
 #endif							/* HYGIENE_COMPAT_H */
