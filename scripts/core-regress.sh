@@ -1,23 +1,43 @@
 #!/usr/bin/env bash
-# Run PostgreSQL's own regression suite (src/test/regress, parallel schedule) twice, on
-# temporary instances without and with pg_hygiene preloaded, and compare the two runs'
-# outputs test by test.  The hooks are harmless when every output is identical.
+# Run PostgreSQL's own regression suite (src/test/regress, parallel schedule) or its
+# isolation suite (src/test/isolation, isolation_schedule) on temporary instances without
+# and with pg_hygiene preloaded, and compare the runs' outputs test by test.  The hooks
+# are harmless when every output is identical.
 #
-#   bash scripts/core-regress.sh ["postgresql.conf line" ...]
+#   bash scripts/core-regress.sh [--isolation] [--noop-modes m1,m2] [--create-extension] ["postgresql.conf line" ...]
 #
 # The lines go into the instance with pg_hygiene, e.g.
 #   bash scripts/core-regress.sh "pg_hygiene.noop_updates = off" "pg_hygiene.ddl_guard = off"
+# --noop-modes runs the instance with pg_hygiene once per mode (adding
+# "pg_hygiene.noop_updates = MODE" to the lines) against one stock run, e.g.
+#   bash scripts/core-regress.sh --isolation --noop-modes lock,auto "pg_hygiene.ddl_guard = off"
+# --create-extension also runs CREATE EXTENSION pg_hygiene in the test database of the
+# runs with pg_hygiene (the no-op suppressor's trigger path, for tables with BEFORE ROW
+# triggers and for ON CONFLICT, needs the extension's trigger function).
 # With features on, outputs may legitimately differ (row order after suppressed updates,
 # guard warnings); the run then shows where, and a crash or a server error shows as a
 # difference too.
 #
 # Needs the PostgreSQL 15 source: fetched with apt-get source into $CORE_SRC (default
 # /var/tmp/pg_hygiene-core-src; as root the script enables deb-src when needed).  The
-# source may be a slightly older minor release than the server, which is why the two runs
-# are compared with each other rather than with the suite's expected files.
+# source may be a slightly older minor release than the server, which is why the runs
+# are compared with each other rather than with the suite's expected files.  The
+# isolation suite uses pg_isolation_regress and isolationtester from the PGXS install.
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 CORE_SRC=${CORE_SRC:-/var/tmp/pg_hygiene-core-src}
+SUITE=regress
+NOOP_MODES=
+CREATE_EXT=
+while [ $# -gt 0 ]; do
+	case $1 in
+	--isolation) SUITE=isolation; shift ;;
+	--noop-modes) NOOP_MODES=$2; shift 2 ;;
+	--noop-modes=*) NOOP_MODES=${1#*=}; shift ;;
+	--create-extension) CREATE_EXT=--load-extension=pg_hygiene; shift ;;
+	*) break ;;
+	esac
+done
 ensure_packages
 build_and_install
 pick_server_user
@@ -39,52 +59,83 @@ if [ -z "$src" ]; then
 fi
 say "core suite from $src"
 
-WORK=/tmp/pg_hygiene-core-regress.$RUN_AS
+WORK=/tmp/pg_hygiene-core-$SUITE.$RUN_AS
 rm -rf "$WORK"
 mkdir -p "$WORK/lib"
-cp "$src/src/test/regress/regress.c" "$WORK/lib/"
-cat >"$WORK/lib/Makefile" <<MK
+PGXS_TEST="$($PG_CONFIG --pgxs | sed 's|/src/makefiles/pgxs.mk||')/src/test"
+if [ "$SUITE" = regress ]; then
+	cp "$src/src/test/regress/regress.c" "$WORK/lib/"
+	cat >"$WORK/lib/Makefile" <<MK
 MODULES = regress
 PG_CPPFLAGS = -I$src/src/test/regress
 PGXS := \$(shell $PG_CONFIG --pgxs)
 include \$(PGXS)
 MK
-make -s -C "$WORK/lib" PG_CONFIG="$PG_CONFIG" >/dev/null 2>&1 || die "could not build regress.so"
-cp "$($PG_CONFIG --pkglibdir)"/{autoinc,refint}.so "$WORK/lib/"
+	make -s -C "$WORK/lib" PG_CONFIG="$PG_CONFIG" >/dev/null 2>&1 || die "could not build regress.so"
+	cp "$($PG_CONFIG --pkglibdir)"/{autoinc,refint}.so "$WORK/lib/"
+	RUNNER="'$PGXS_TEST/regress/pg_regress' --inputdir='$src/src/test/regress' --dlpath='$WORK/lib' \
+		--schedule='$src/src/test/regress/parallel_schedule' --max-concurrent-tests=20"
+else
+	[ -x "$PGXS_TEST/isolation/pg_isolation_regress" ] && [ -x "$PGXS_TEST/isolation/isolationtester" ] ||
+		die "pg_isolation_regress or isolationtester missing under $PGXS_TEST/isolation"
+	RUNNER="'$PGXS_TEST/isolation/pg_isolation_regress' --inputdir='$src/src/test/isolation' \
+		--schedule='$src/src/test/isolation/isolation_schedule'"
+fi
+
+# One stock run, then one run with pg_hygiene per configuration.
+runs=(without)
 echo "shared_preload_libraries = ''" >"$WORK/without.conf"
-{
-	echo "shared_preload_libraries = 'pg_hygiene'"
-	printf '%s\n' "$@"
-} >"$WORK/with.conf"
+if [ -n "$NOOP_MODES" ]; then
+	for m in ${NOOP_MODES//,/ }; do
+		runs+=("with-$m")
+		{
+			echo "shared_preload_libraries = 'pg_hygiene'"
+			printf '%s\n' "$@"
+			echo "pg_hygiene.noop_updates = $m"
+		} >"$WORK/with-$m.conf"
+	done
+else
+	runs+=(with)
+	{
+		echo "shared_preload_libraries = 'pg_hygiene'"
+		printf '%s\n' "$@"
+	} >"$WORK/with.conf"
+fi
 chown -R "$RUN_AS": "$WORK"
 
-PG_REGRESS="$($PG_CONFIG --pgxs | sed 's|/src/makefiles/pgxs.mk||')/src/test/regress/pg_regress"
-for run in without with; do
-	say "core suite, pg_hygiene $run"
+for run in "${runs[@]}"; do
+	say "core $SUITE suite, pg_hygiene $run"
 	mkdir -p "$WORK/$run"
 	chown "$RUN_AS": "$WORK/$run"
-	as_server_user "cd '$WORK/$run' && '$PG_REGRESS' \
-		--inputdir='$src/src/test/regress' --outputdir='$WORK/$run' --bindir='$PG_BINDIR' \
-		--dlpath='$WORK/lib' --temp-instance='$WORK/$run/tmp' --temp-config='$WORK/$run.conf' \
-		--schedule='$src/src/test/regress/parallel_schedule' --max-concurrent-tests=20" \
+	start=$(date +%s)
+	ext=
+	[ "$run" = without ] || ext=$CREATE_EXT
+	as_server_user "cd '$WORK/$run' && $RUNNER $ext --outputdir='$WORK/$run' --bindir='$PG_BINDIR' \
+		--temp-instance='$WORK/$run/tmp' --temp-config='$WORK/$run.conf'" \
 		>"$WORK/$run.log" 2>&1 || true
 	grep -E 'tests (passed|failed)|All [0-9]+ tests' "$WORK/$run.log" || tail -5 "$WORK/$run.log"
+	echo "($(($(date +%s) - start)) s)"
 done
 
 total=$(ls "$WORK/without/results"/*.out | wc -l)
-differ=()
-for f in "$WORK/without/results"/*.out; do
-	t=$(basename "$f" .out)
-	cmp -s "$f" "$WORK/with/results/$t.out" || differ+=("$t")
+status=0
+for run in "${runs[@]:1}"; do
+	differ=()
+	for f in "$WORK/without/results"/*.out; do
+		t=$(basename "$f" .out)
+		cmp -s "$f" "$WORK/$run/results/$t.out" || differ+=("$t")
+	done
+	if grep -qE 'PANIC|terminated by signal|WARNING:.*(leak|still referenced)' \
+		"$WORK/$run/tmp/log/postmaster.log" 2>/dev/null; then
+		echo "the server with pg_hygiene ($run) crashed or leaked:"
+		grep -E 'PANIC|terminated by signal|WARNING:.*(leak|still referenced)' "$WORK/$run/tmp/log/postmaster.log" | head
+		differ+=("(crash)")
+	fi
+	for t in "${differ[@]}"; do
+		echo "--- $t differs ($run):"
+		diff -u "$WORK/without/results/$t.out" "$WORK/$run/results/$t.out" | head -30 || true
+	done
+	echo "core $SUITE suite, $run: $total test outputs compared, ${#differ[@]} differ"
+	[ ${#differ[@]} -eq 0 ] || status=1
 done
-if grep -qE 'PANIC|terminated by signal' "$WORK/with/tmp/log/postmaster.log" 2>/dev/null; then
-	echo "the server with pg_hygiene crashed:"
-	grep -E 'PANIC|terminated by signal' "$WORK/with/tmp/log/postmaster.log" | head
-	differ+=("(crash)")
-fi
-for t in "${differ[@]}"; do
-	echo "--- $t differs:"
-	diff -u "$WORK/without/results/$t.out" "$WORK/with/results/$t.out" | head -30 || true
-done
-echo "core suite: $total test outputs compared, ${#differ[@]} differ"
-[ ${#differ[@]} -eq 0 ]
+exit $status
