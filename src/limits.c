@@ -319,8 +319,7 @@ lim_ExecutorStart(QueryDesc *queryDesc, int eflags)
 
 /* ExecutorRun hook: arm the statement ceiling for a top-level statement. */
 static void
-lim_ExecutorRun(QueryDesc *queryDesc, ScanDirection direction,
-				uint64 count, bool execute_once)
+lim_ExecutorRun(HYGIENE_EXECUTOR_RUN_PARAMS)
 {
 	bool		armed = false;
 
@@ -330,17 +329,17 @@ lim_ExecutorRun(QueryDesc *queryDesc, ScanDirection direction,
 	{
 		/* the common case: no PG_TRY on the hot path */
 		if (prev_ExecutorRun)
-			prev_ExecutorRun(queryDesc, direction, count, execute_once);
+			prev_ExecutorRun(HYGIENE_EXECUTOR_RUN_ARGS);
 		else
-			standard_ExecutorRun(queryDesc, direction, count, execute_once);
+			standard_ExecutorRun(HYGIENE_EXECUTOR_RUN_ARGS);
 		return;
 	}
 	PG_TRY();
 	{
 		if (prev_ExecutorRun)
-			prev_ExecutorRun(queryDesc, direction, count, execute_once);
+			prev_ExecutorRun(HYGIENE_EXECUTOR_RUN_ARGS);
 		else
-			standard_ExecutorRun(queryDesc, direction, count, execute_once);
+			standard_ExecutorRun(HYGIENE_EXECUTOR_RUN_ARGS);
 	}
 	PG_FINALLY();
 	{

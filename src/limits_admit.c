@@ -508,7 +508,7 @@ lim_query_done(void *arg)
 static void
 lim_unregister_waiter_locked(void)
 {
-	LimWaiter  *w = &lim_shared->waiters[MyProc->pgprocno];
+	LimWaiter  *w = &lim_shared->waiters[HYGIENE_MY_PROC_NUMBER];
 
 	if (w->waiting)
 	{
@@ -620,7 +620,7 @@ lim_lock_waiter_behind_us(void)
 		int			n;
 		int			j;
 
-		if (i == MyProc->pgprocno || pid == 0 ||
+		if (i == HYGIENE_MY_PROC_NUMBER || pid == 0 ||
 			(wait_event & 0xFF000000) != PG_WAIT_LOCK ||
 			(wait_event & 0xFFFF) == LOCKTAG_TRANSACTION ||
 			(wait_event & 0xFFFF) == LOCKTAG_TUPLE)
@@ -753,7 +753,7 @@ lim_queue(LimWaiter *me, bool may_wait, int64 *waited_us, bool *counted_queued)
 			long		ms;
 			int			blocker;
 
-			if (lim_slot_free(me, MyProc->pgprocno, &blocker) &&
+			if (lim_slot_free(me, HYGIENE_MY_PROC_NUMBER, &blocker) &&
 				lim_take_slot(me, false))
 				break;
 			/* a statement ahead of us could run: make sure it knows */
@@ -777,7 +777,7 @@ lim_queue(LimWaiter *me, bool may_wait, int64 *waited_us, bool *counted_queued)
 				next_lock_check = TimestampTzPlusMilliseconds(start, DeadlockTimeout);
 				me->seq = lim_shared->next_seq++;
 				me->waiting = true;
-				lim_shared->waiters[MyProc->pgprocno] = *me;
+				lim_shared->waiters[HYGIENE_MY_PROC_NUMBER] = *me;
 				pg_atomic_fetch_add_u32(&lim_shared->nwaiting, 1);
 				lim_registered_waiter = true;
 				if (me->role != NULL && !*counted_queued)
