@@ -90,6 +90,12 @@ pick_server_user()
 	fi
 	RUN_AS=${PG_HYGIENE_USER:-postgres}
 	id "$RUN_AS" >/dev/null 2>&1 || useradd --system --create-home "$RUN_AS"
+	# A root directory that only root may enter (seen in chroots unpacked from a tar of a
+	# mktemp -d directory) leaves the server user unable to run anything at all.
+	if ! su "$RUN_AS" -s /bin/sh -c 'test -x /bin/sh' 2>/dev/null; then
+		say "the root directory is closed to $RUN_AS (mode $(stat -c %a /)); opening it (chmod o+rx /)"
+		chmod o+rx /
+	fi
 }
 
 # Run a shell command as $RUN_AS with the PostgreSQL binaries first on PATH.

@@ -134,6 +134,17 @@ WHERE schemaname = 'adv' AND relname IN ('hot_full', 'hot_idx', 'hot_roomy', 'no
 ORDER BY relname COLLATE "C", rule COLLATE "C";
 SELECT reason, alter_sql, revert_sql FROM hygiene.table_advice
 WHERE schemaname = 'adv' AND rule IN ('hot_blocked_by_index', 'noop_share_high') ORDER BY rule;
+-- noop_share_high recommends lock only for a table in observe mode: an explicit
+-- override (off, or lock already) silences it (no new samples meanwhile)
+SET pg_hygiene.advice_sample_interval = 3600;
+SELECT count(*) AS noop_advice FROM hygiene.table_advice WHERE rule = 'noop_share_high';
+SELECT hygiene.set_noop_updates('adv.noop_many', 'off');
+SELECT count(*) AS noop_advice FROM hygiene.table_advice WHERE rule = 'noop_share_high';
+SELECT hygiene.set_noop_updates('adv.noop_many', 'lock');
+SELECT count(*) AS noop_advice FROM hygiene.table_advice WHERE rule = 'noop_share_high';
+SELECT hygiene.set_noop_updates('adv.noop_many', NULL);
+SELECT count(*) AS noop_advice FROM hygiene.table_advice WHERE rule = 'noop_share_high';
+SET pg_hygiene.advice_sample_interval = 0;
 SELECT revert_sql FROM hygiene.table_advice WHERE schemaname = 'adv' AND rule = 'fillfactor_lower';
 
 -- ---- xmin_pinned: a prepared transaction holds the horizon ----

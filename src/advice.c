@@ -79,6 +79,7 @@ typedef struct AdviceShared
 {
 	LWLock	   *lock;
 	uint32		round;			/* recording rounds so far */
+	int			ntables;		/* table entries (relid valid) in the hash */
 	pg_atomic_uint64 dropped;	/* table samples not kept: hash full */
 } AdviceShared;
 
@@ -127,11 +128,14 @@ advice_vector(AdviceEntry *e, int i)
 	return (int64 *) (base + sizeof(int64) * ADVICE_MAX_METRICS * i);
 }
 
+/* Database entries (relid = InvalidOid): at most this many databases sample. */
+#define ADVICE_MAX_DATABASES 64
+
 /* Entries: every table plus one per database that samples. */
 static long
 advice_max_entries(void)
 {
-	return (long) advice_tables + 64;
+	return (long) advice_tables + ADVICE_MAX_DATABASES;
 }
 
 /* Ask for the hash and the lock. */
@@ -162,13 +166,14 @@ advice_shmem_startup(void)
 	{
 		adv_shared->lock = &(GetNamedLWLockTranche("pg_hygiene_advice"))->lock;
 		adv_shared->round = 0;
+		adv_shared->ntables = 0;
 		pg_atomic_init_u64(&adv_shared->dropped, 0);
 	}
 	info.keysize = sizeof(AdviceKey);
 	info.entrysize = advice_entry_size();
 	adv_hash = ShmemInitHash("pg_hygiene advice history",
 							 advice_max_entries(), advice_max_entries(),
-							 &info, HASH_ELEM | HASH_BLOBS);
+							 &info, HASH_ELEM | HASH_BLOBS | HASH_FIXED_SIZE);
 	LWLockRelease(AddinShmemInitLock);
 }
 
@@ -260,7 +265,10 @@ hygiene_advice_claim(PG_FUNCTION_ARGS)
 	key.relid = InvalidOid;
 
 	LWLockAcquire(adv_shared->lock, LW_EXCLUSIVE);
-	e = hash_search(adv_hash, &key, HASH_ENTER_NULL, &found);
+	if (hash_get_num_entries(adv_hash) - adv_shared->ntables >= ADVICE_MAX_DATABASES)
+		e = hash_search(adv_hash, &key, HASH_FIND, &found);
+	else
+		e = hash_search(adv_hash, &key, HASH_ENTER_NULL, &found);
 	if (e != NULL)
 	{
 		if (!found)
@@ -365,12 +373,18 @@ hygiene_advice_record(PG_FUNCTION_ARGS)
 		key.relid = DatumGetObjectId(reldat[i]);
 		if (!OidIsValid(key.relid))
 			continue;
-		e = hash_search(adv_hash, &key, HASH_ENTER_NULL, &found);
+		/* Bounded: at most advice_history_tables table entries, ever. */
+		if (adv_shared->ntables >= advice_tables)
+			e = hash_search(adv_hash, &key, HASH_FIND, &found);
+		else
+			e = hash_search(adv_hash, &key, HASH_ENTER_NULL, &found);
 		if (e == NULL)
 		{
 			pg_atomic_fetch_add_u64(&adv_shared->dropped, 1);
 			continue;
 		}
+		if (!found)
+			adv_shared->ntables++;
 		if (!found || e->nmetrics != k)
 		{
 			e->nsamples = 0;
@@ -409,7 +423,10 @@ hygiene_advice_record(PG_FUNCTION_ARGS)
 	{
 		if (e->key.dbid == MyDatabaseId && OidIsValid(e->key.relid) &&
 			e->round != round)
+		{
 			hash_search(adv_hash, &e->key, HASH_REMOVE, NULL);
+			adv_shared->ntables--;
+		}
 	}
 	LWLockRelease(adv_shared->lock);
 

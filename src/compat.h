@@ -3,7 +3,7 @@
  * compat.h
  *		Every PostgreSQL version difference pg_hygiene cares about.
  *
- * pg_hygiene supports PostgreSQL 15, 17 and 18 (16 builds but is not tested).
+ * pg_hygiene supports PostgreSQL 15, 17 and 18 (16 is neither built nor tested).
  * Each PG_VERSION_NUM test lives here and nowhere else, so that the logic in
  * the other files reads the same on every version.  Every difference below
  * was read in the headers and sources of each version, not guessed.
@@ -23,6 +23,8 @@
 #include "executor/executor.h"
 #include "nodes/execnodes.h"
 #include "storage/proc.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
 #include "utils/guc.h"
 #include "utils/rel.h"
 #include "utils/relcache.h"
@@ -142,5 +144,34 @@ hygiene_merge_has_not_matched_by_source(ResultRelInfo *rri)
 	return false;
 #endif
 }
+
+/*
+ * May the current user run VACUUM, CLUSTER, REFRESH MATERIALIZED VIEW or
+ * REINDEX on this table, by the check those commands make?  Up to 16 they
+ * require its owner's privileges; 17 added the MAINTAIN privilege, which
+ * they check instead (the owner has it unless revoked, members of
+ * pg_maintain have it on every table).  VACUUM also lets the database owner
+ * through; the caller checks that.
+ */
+static inline bool
+hygiene_may_maintain(Oid relid, Oid relowner)
+{
+#if PG_VERSION_NUM >= 170000
+	(void) relowner;
+	return pg_class_aclcheck(relid, GetUserId(), ACL_MAINTAIN) == ACLCHECK_OK;
+#else
+	(void) relid;
+	return has_privs_of_role(GetUserId(), relowner);
+#endif
+}
+
+/* The ACL check on a schema (object_aclcheck() from PostgreSQL 16 on). */
+#if PG_VERSION_NUM >= 160000
+#define hygiene_namespace_aclcheck(nspid, roleid, mode) \
+	object_aclcheck(NamespaceRelationId, (nspid), (roleid), (mode))
+#else
+#define hygiene_namespace_aclcheck(nspid, roleid, mode) \
+	pg_namespace_aclcheck((nspid), (roleid), (mode))
+#endif
 
 #endif							/* HYGIENE_COMPAT_H */

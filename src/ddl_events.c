@@ -53,6 +53,7 @@ typedef struct DdlEvent
 	int16		action;
 	int64		size;
 	char		rolename[NAMEDATALEN];
+	Oid			dbid;			/* database of the event (S5: who may see it) */
 	char		dbname[NAMEDATALEN];
 	char		relname[DDL_EVENT_REL_LEN];
 	char		what[DDL_EVENT_WHAT_LEN];
@@ -181,6 +182,7 @@ ddl_events_record(DdlAction action, DdlRule rule, const char *relname,
 	ev.size = size;
 	name = GetUserNameFromId(ev.roleid, true);
 	ddl_copy_clipped(ev.rolename, NAMEDATALEN, name);
+	ev.dbid = MyDatabaseId;
 	name = OidIsValid(MyDatabaseId) ? get_database_name(MyDatabaseId) : NULL;
 	ddl_copy_clipped(ev.dbname, NAMEDATALEN, name);
 	ddl_copy_clipped(ev.relname, DDL_EVENT_REL_LEN, relname);
@@ -236,6 +238,9 @@ hygiene_ddl_events(PG_FUNCTION_ARGS)
 
 		if (ev->id == 0)
 			continue;			/* cleared by ddl_events_reset */
+		/* Other databases' events are for monitoring roles only (S5). */
+		if (!see_all && ev->dbid != MyDatabaseId)
+			continue;
 		values[0] = Int64GetDatum((int64) ev->id);
 		values[1] = TimestampTzGetDatum(ev->at);
 		values[2] = CStringGetTextDatum(ddl_action_names[ev->action]);

@@ -35,6 +35,8 @@
 #include "catalog/index.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_database.h"
+#include "catalog/pg_namespace.h"
 #include "catalog/pg_inherits.h"
 #include "commands/dbcommands.h"
 #include "commands/defrem.h"
@@ -47,12 +49,15 @@
 #include "parser/parse_type.h"
 #include "storage/bufmgr.h"
 #include "storage/lmgr.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
+#include "utils/syscache.h"
 #include "utils/varlena.h"
 
 #include "pg_hygiene.h"
+#include "compat.h"
 #include "ddl_guard.h"
 
 /* One table a statement works on, as measured by ddl_measure(). */
@@ -142,31 +147,173 @@ ddl_measure_oid(Oid relid, bool recurse, DdlTarget *t)
 	relation_close(rel, AccessShareLock);
 }
 
-/* Measure a table named by a RangeVar; t->found is false if it is missing. */
+/*
+ * The permission the statement's own check asks for.  The guard must not
+ * lock, measure or record a table on behalf of a role that may not run the
+ * command on it: for such a role it makes no decision at all, and the
+ * command raises (or, for VACUUM, warns) exactly as stock does.
+ */
+typedef enum DdlPerm
+{
+	DDL_PERM_OWNER,				/* owner of the relation: ALTER TABLE, CREATE
+								 * INDEX */
+	DDL_PERM_MAINTAIN,			/* REINDEX, CLUSTER, REFRESH: owner, or from
+								 * 17 on MAINTAIN (hygiene_may_maintain) */
+	DDL_PERM_VACUUM,			/* like MAINTAIN, or owner of the database
+								 * unless the table is shared */
+	DDL_PERM_DROP				/* owner of the relation or of its schema */
+} DdlPerm;
+
+/* Does the current user have the privileges of the owner of this schema? */
+static bool
+ddl_owns_namespace(Oid nspid)
+{
+	HeapTuple	tup = SearchSysCache1(NAMESPACEOID, ObjectIdGetDatum(nspid));
+	bool		ok = false;
+
+	if (HeapTupleIsValid(tup))
+	{
+		ok = has_privs_of_role(GetUserId(), ((Form_pg_namespace) GETSTRUCT(tup))->nspowner);
+		ReleaseSysCache(tup);
+	}
+	return ok;
+}
+
+/* Does the current user have the privileges of the current database's owner? */
+static bool
+ddl_owns_database(void)
+{
+	HeapTuple	tup = SearchSysCache1(DATABASEOID, ObjectIdGetDatum(MyDatabaseId));
+	bool		ok = false;
+
+	if (HeapTupleIsValid(tup))
+	{
+		ok = has_privs_of_role(GetUserId(), ((Form_pg_database) GETSTRUCT(tup))->datdba);
+		ReleaseSysCache(tup);
+	}
+	return ok;
+}
+
+/*
+ * May the current user run the command on this relation?  Reads the catalog
+ * cache only: no lock is taken.  A relation that has gone is "no".
+ */
+static bool
+ddl_may_run(Oid relid, DdlPerm perm)
+{
+	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	Form_pg_class form;
+	bool		ok;
+
+	if (!HeapTupleIsValid(tup))
+		return false;
+	form = (Form_pg_class) GETSTRUCT(tup);
+	if (perm == DDL_PERM_MAINTAIN || perm == DDL_PERM_VACUUM)
+		ok = hygiene_may_maintain(relid, form->relowner);
+	else
+		ok = has_privs_of_role(GetUserId(), form->relowner);
+	if (!ok && perm == DDL_PERM_VACUUM && !form->relisshared)
+		ok = ddl_owns_database();
+	if (!ok && perm == DDL_PERM_DROP)
+		ok = ddl_owns_namespace(form->relnamespace);
+	ReleaseSysCache(tup);
+	return ok;
+}
+
+/*
+ * Measure a table named by a RangeVar; t->found is false if it is missing
+ * or the current user may not run the command on it (then nothing is
+ * locked: the name is resolved without a lock).
+ */
 static void
-ddl_measure(RangeVar *rv, bool recurse, DdlTarget *t)
+ddl_measure(RangeVar *rv, bool recurse, DdlPerm perm, DdlTarget *t)
 {
 	Oid			relid = RangeVarGetRelid(rv, NoLock, true);
 
 	memset(t, 0, sizeof(*t));
-	if (OidIsValid(relid))
+	if (OidIsValid(relid) && ddl_may_run(relid, perm))
 		ddl_measure_oid(relid, recurse, t);
 }
 
-/* A DefElem option list: is the named boolean option on? */
+/*
+ * Would defGetBoolean() accept this option's value?  The same inputs as
+ * core's: no value, 0 or 1, or one of true/false/on/off in any case, as
+ * spelled by defGetString() for the node kinds it knows.
+ */
 static bool
-ddl_option_on(List *options, const char *name)
+ddl_boolean_ok(DefElem *opt)
+{
+	const char *s;
+
+	if (opt->arg == NULL)
+		return true;
+	switch (nodeTag(opt->arg))
+	{
+		case T_Integer:
+			return intVal(opt->arg) == 0 || intVal(opt->arg) == 1;
+		case T_Float:
+		case T_Boolean:
+		case T_String:
+		case T_TypeName:
+		case T_List:
+		case T_A_Star:
+			break;
+		default:
+			return false;
+	}
+	s = defGetString(opt);
+	return pg_strcasecmp(s, "true") == 0 || pg_strcasecmp(s, "false") == 0 ||
+		pg_strcasecmp(s, "on") == 0 || pg_strcasecmp(s, "off") == 0;
+}
+
+/*
+ * A DefElem option list: is the named boolean option on?  Read as the
+ * command reads it: every occurrence counts and the last one wins.  When an
+ * occurrence has a value the command's defGetBoolean() would reject, the
+ * command fails before doing anything; the answer is then "unknown", and
+ * *known is set false so that the caller takes the stock path.
+ */
+static bool
+ddl_option_value(List *options, const char *name, bool *known)
 {
 	ListCell   *lc;
+	bool		on = false;
 
+	*known = true;
 	foreach(lc, options)
 	{
 		DefElem    *opt = (DefElem *) lfirst(lc);
 
-		if (strcmp(opt->defname, name) == 0)
-			return defGetBoolean(opt);
+		if (strcmp(opt->defname, name) != 0)
+			continue;
+		if (!ddl_boolean_ok(opt))
+		{
+			*known = false;
+			return false;
+		}
+		on = defGetBoolean(opt);
 	}
-	return false;
+	return on;
+}
+
+/* The option is known and on: the statement will run in that form. */
+static bool
+ddl_option_on(List *options, const char *name)
+{
+	bool		known;
+	bool		on = ddl_option_value(options, name, &known);
+
+	return known && on;
+}
+
+/* The option is known and off (or absent). */
+static bool
+ddl_option_off(List *options, const char *name)
+{
+	bool		known;
+	bool		on = ddl_option_value(options, name, &known);
+
+	return known && !on;
 }
 
 /* Allocate a violation. */
@@ -344,7 +491,7 @@ ddl_check_index(IndexStmt *stmt, bool *target_exempt)
 
 	if (stmt->concurrent)
 		return NIL;
-	ddl_measure(stmt->relation, false, &t);
+	ddl_measure(stmt->relation, false, DDL_PERM_OWNER, &t);
 	if (!t.found)
 		return NIL;
 	*target_exempt = t.exempt;
@@ -403,7 +550,7 @@ ddl_check_drop_index(DropStmt *stmt, bool *target_exempt)
 		DdlViolation *v;
 		char	   *idxname;
 
-		if (!OidIsValid(indexoid))
+		if (!OidIsValid(indexoid) || !ddl_may_run(indexoid, DDL_PERM_DROP))
 			continue;
 		heapoid = IndexGetRelation(indexoid, true);
 		if (!OidIsValid(heapoid))
@@ -439,7 +586,7 @@ ddl_check_reindex(ReindexStmt *stmt, bool *target_exempt)
 	const char *kind;
 	char	   *name;
 
-	if (ddl_option_on(stmt->params, "concurrently"))
+	if (!ddl_option_off(stmt->params, "concurrently"))
 		return NIL;
 
 	switch (stmt->kind)
@@ -447,9 +594,16 @@ ddl_check_reindex(ReindexStmt *stmt, bool *target_exempt)
 		case REINDEX_OBJECT_INDEX:
 			{
 				Oid			indexoid = RangeVarGetRelid(stmt->relation, NoLock, true);
-				Oid			heapoid = OidIsValid(indexoid) ? IndexGetRelation(indexoid, true) : InvalidOid;
+				Oid			heapoid;
 
-				if (!OidIsValid(heapoid))
+				/*
+				 * REINDEX INDEX checks ownership of the index (which its
+				 * table's owner owns), from 17 on MAINTAIN on its table.
+				 */
+				if (!OidIsValid(indexoid))
+					return NIL;
+				heapoid = IndexGetRelation(indexoid, true);
+				if (!OidIsValid(heapoid) || !ddl_may_run(heapoid, DDL_PERM_MAINTAIN))
 					return NIL;
 				ddl_measure_oid(heapoid, false, &t);
 				kind = "INDEX";
@@ -458,12 +612,24 @@ ddl_check_reindex(ReindexStmt *stmt, bool *target_exempt)
 				break;
 			}
 		case REINDEX_OBJECT_TABLE:
-			ddl_measure(stmt->relation, false, &t);
+			ddl_measure(stmt->relation, false, DDL_PERM_MAINTAIN, &t);
 			kind = "TABLE";
 			name = t.qualname;
 			break;
 		case REINDEX_OBJECT_SCHEMA:
 		case REINDEX_OBJECT_DATABASE:
+			/* Only for the owner of the schema or the (current) database. */
+			if (stmt->kind == REINDEX_OBJECT_SCHEMA)
+			{
+				Oid			nspid = get_namespace_oid(stmt->name, true);
+
+				if (!OidIsValid(nspid) || !ddl_owns_namespace(nspid))
+					return NIL;
+			}
+			else if ((stmt->name &&
+					  strcmp(stmt->name, get_database_name(MyDatabaseId)) != 0) ||
+					 !ddl_owns_database())
+				return NIL;
 			v = ddl_violation(DDL_RULE_INDEX_NOT_CONCURRENT, NULL);
 			kind = stmt->kind == REINDEX_OBJECT_SCHEMA ? "SCHEMA" : "DATABASE";
 			name = (char *) quote_identifier(stmt->name ? stmt->name : get_database_name(MyDatabaseId));
@@ -518,7 +684,7 @@ ddl_check_vacuum(VacuumStmt *stmt, bool *target_exempt)
 
 		if (vrel->relation == NULL)
 			continue;
-		ddl_measure(vrel->relation, true, &t);
+		ddl_measure(vrel->relation, true, DDL_PERM_VACUUM, &t);
 		if (!t.found)
 			continue;
 		if (!t.exempt)
@@ -552,7 +718,7 @@ ddl_check_cluster(ClusterStmt *stmt, bool *target_exempt)
 		v->hint = pstrdup("Reorder tables online with pg_repack --order-by, one table at a time.");
 		return list_make1(v);
 	}
-	ddl_measure(stmt->relation, true, &t);
+	ddl_measure(stmt->relation, true, DDL_PERM_MAINTAIN, &t);
 	if (!t.found)
 		return NIL;
 	*target_exempt = t.exempt;
@@ -577,7 +743,7 @@ ddl_check_refresh(RefreshMatViewStmt *stmt, bool *target_exempt)
 
 	if (stmt->concurrent || stmt->skipData)
 		return NIL;
-	ddl_measure(stmt->relation, false, &t);
+	ddl_measure(stmt->relation, false, DDL_PERM_MAINTAIN, &t);
 	if (!t.found)
 		return NIL;
 	*target_exempt = t.exempt;
@@ -624,6 +790,9 @@ ddl_check_new_table(RangeVar *rv, const char *verb)
 		return NIL;
 	nspid = RangeVarGetCreationNamespace(rv);
 	if (isAnyTempNamespace(nspid))
+		return NIL;
+	/* No CREATE on the schema: the command's own check refuses it. */
+	if (hygiene_namespace_aclcheck(nspid, GetUserId(), ACL_CREATE) != ACLCHECK_OK)
 		return NIL;
 	nspname = get_namespace_name(nspid);
 	if (ddl_schema_allowed(nspname))
@@ -680,8 +849,9 @@ ddl_not_null_implied(Oid relid, const char *colname)
 	if (rel == NULL)
 		return false;
 	attnum = get_attnum(relid, colname);
-	if (attnum == InvalidAttrNumber)
-		implied = true;			/* no such column: let ALTER TABLE complain */
+	if (attnum <= 0)
+		implied = true;			/* no such column, or a system column: let
+								 * ALTER TABLE complain */
 	else if (TupleDescAttr(RelationGetDescr(rel), attnum - 1)->attnotnull)
 		implied = true;			/* already NOT NULL: nothing to check */
 	else if (rel->rd_att->constr && rel->rd_att->constr->num_check > 0)
@@ -877,7 +1047,7 @@ ddl_check_alter_table(AlterTableStmt *stmt, bool *target_exempt)
 
 		if (!measured)
 		{
-			ddl_measure(stmt->relation, stmt->relation->inh, &t);
+			ddl_measure(stmt->relation, stmt->relation->inh, DDL_PERM_OWNER, &t);
 			measured = true;
 			if (!t.found)
 				return NIL;
@@ -924,6 +1094,8 @@ ddl_check_alter_table(AlterTableStmt *stmt, bool *target_exempt)
 		/* Still find out whether the table is temporary or new, for the timers. */
 		Oid			relid = RangeVarGetRelid(stmt->relation, NoLock, true);
 
+		if (OidIsValid(relid) && !ddl_may_run(relid, DDL_PERM_OWNER))
+			return hits;
 		if (OidIsValid(relid) && get_rel_persistence(relid) == RELPERSISTENCE_TEMP)
 			*target_exempt = true;
 		else if (OidIsValid(relid))
@@ -1017,7 +1189,7 @@ ddl_statement_needs_timeout(Node *parsetree)
 		case T_IndexStmt:
 			return !((IndexStmt *) parsetree)->concurrent;
 		case T_ReindexStmt:
-			return !ddl_option_on(((ReindexStmt *) parsetree)->params, "concurrently");
+			return ddl_option_off(((ReindexStmt *) parsetree)->params, "concurrently");
 		case T_ClusterStmt:
 			return ((ClusterStmt *) parsetree)->relation != NULL;
 		case T_VacuumStmt:

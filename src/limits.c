@@ -42,6 +42,8 @@
 #include "executor/executor.h"
 #include "miscadmin.h"
 #include "nodes/nodeFuncs.h"
+#include "optimizer/geqo.h"
+#include "optimizer/paths.h"
 #include "optimizer/planner.h"
 #include "parser/parsetree.h"
 #include "postmaster/postmaster.h"
@@ -75,6 +77,7 @@ static bool lim_admit_cursor = false;	/* admit the query a DECLARE opens */
 static bool lim_timer_armed = false;	/* we armed STATEMENT_TIMEOUT */
 
 static planner_hook_type prev_planner_hook = NULL;
+static join_search_hook_type prev_join_search_hook = NULL;
 static ExecutorStart_hook_type prev_ExecutorStart = NULL;
 static ExecutorRun_hook_type prev_ExecutorRun = NULL;
 static ExecutorFinish_hook_type prev_ExecutorFinish = NULL;
@@ -93,11 +96,23 @@ lim_xact_callback(XactEvent event, void *arg)
 		case XACT_EVENT_PARALLEL_COMMIT:
 		case XACT_EVENT_PARALLEL_ABORT:
 			lim_xact_dirty = false;
-			if (lim_timer_armed)
+
+			/*
+			 * A COMMIT or ROLLBACK inside a procedure or DO block, and the
+			 * internal commits of VACUUM or CREATE INDEX CONCURRENTLY, end a
+			 * transaction while the statement we armed the ceiling for still
+			 * runs: its PG_FINALLY disarms it.  Only with nothing on the
+			 * stack is a timer still marked armed stale.
+			 */
+			if (lim_timer_armed && hygiene_exec_nesting_level == 0)
 			{
 				disable_timeout(STATEMENT_TIMEOUT, false);
 				lim_timer_armed = false;
 			}
+			/* WAL written by a failed statement is charged too */
+			if (event == XACT_EVENT_ABORT && lim_max_wal_bytes_per_second > 0 &&
+				HYGIENE_ACTIVE())
+				lim_wal_charge();
 			break;
 		default:
 			break;
@@ -237,7 +252,25 @@ lim_count_join_rels(Query *q)
 	return n;
 }
 
-/* Planner hook: reject queries joining more relations than max_join_rels, before planning. */
+/* Reject a query that joins n relations, more than max_join_rels. */
+static void
+lim_reject_join_rels(int n)
+{
+	lim_count_reject(lim_role_entry(), LIM_REJECT_JOIN_RELS);
+	ereport(ERROR,
+			(errcode(ERRCODE_HYGIENE_JOIN_RELS),
+			 errmsg("query joins %d relations, more than the %d allowed", n,
+					lim_max_join_rels),
+			 errdetail("pg_hygiene.max_join_rels is %d for this role.",
+					   lim_max_join_rels),
+			 errhint("Split the query or fetch related rows in separate queries; retrying the same statement will fail again.")));
+}
+
+/*
+ * Planner hook: reject queries joining more relations than max_join_rels,
+ * before planning, as far as the query tree shows them.  SQL functions and
+ * CTEs the planner inlines are counted by lim_join_search.
+ */
 static PlannedStmt *
 lim_planner(Query *parse, const char *query_string, int cursorOptions,
 			ParamListInfo boundParams)
@@ -248,28 +281,78 @@ lim_planner(Query *parse, const char *query_string, int cursorOptions,
 		int			n = lim_count_join_rels(parse);
 
 		if (n > lim_max_join_rels && !lim_exempt())
-		{
-			lim_count_reject(lim_role_entry(), LIM_REJECT_JOIN_RELS);
-			ereport(ERROR,
-					(errcode(ERRCODE_HYGIENE_JOIN_RELS),
-					 errmsg("query joins %d relations, more than the %d allowed", n,
-							lim_max_join_rels),
-					 errdetail("pg_hygiene.max_join_rels is %d for this role.",
-							   lim_max_join_rels),
-					 errhint("Split the query or fetch related rows in separate queries; retrying the same statement will fail again.")));
-		}
+			lim_reject_join_rels(n);
 	}
 	if (prev_planner_hook)
 		return prev_planner_hook(parse, query_string, cursorOptions, boundParams);
 	return standard_planner(parse, query_string, cursorOptions, boundParams);
 }
 
+/*
+ * The relations of one query level's join problem as the planner sees it:
+ * after it has pulled up subqueries and sublinks and inlined set-returning
+ * SQL functions and CTEs, before it removes useless joins; partitions and
+ * inheritance children are not relations of the join.
+ */
+static int
+lim_count_base_rels(PlannerInfo *root, Node *jtnode)
+{
+	/*
+	 * The leaves of the query's join tree, which the planner has rewritten
+	 * by now but which join removal leaves alone (it drops a removed
+	 * relation's RelOptInfo from 16 on, so the relation arrays cannot tell).
+	 */
+	if (jtnode == NULL)
+		return 0;
+	if (IsA(jtnode, RangeTblRef))
+		return rt_fetch(((RangeTblRef *) jtnode)->rtindex,
+						root->parse->rtable)->rtekind != RTE_RESULT;
+	if (IsA(jtnode, FromExpr))
+	{
+		ListCell   *lc;
+		int			n = 0;
+
+		foreach(lc, ((FromExpr *) jtnode)->fromlist)
+			n += lim_count_base_rels(root, lfirst(lc));
+		return n;
+	}
+	if (IsA(jtnode, JoinExpr))
+		return lim_count_base_rels(root, ((JoinExpr *) jtnode)->larg) +
+			lim_count_base_rels(root, ((JoinExpr *) jtnode)->rarg);
+	return 0;
+}
+
+/*
+ * Join search hook: the join size the planner really faces (see
+ * lim_count_base_rels), checked before the search.  Then the search core
+ * would have run: the previous hook's, else GEQO above its threshold, else
+ * the standard one.
+ */
+static RelOptInfo *
+lim_join_search(PlannerInfo *root, int levels_needed, List *initial_rels)
+{
+	if (lim_max_join_rels > 0 && HYGIENE_ACTIVE())
+	{
+		int			n = lim_count_base_rels(root, (Node *) root->parse->jointree);
+
+		if (n > lim_max_join_rels && !lim_exempt())
+			lim_reject_join_rels(n);
+	}
+	if (prev_join_search_hook)
+		return prev_join_search_hook(root, levels_needed, initial_rels);
+	if (enable_geqo && levels_needed >= geqo_threshold)
+		return geqo(root, levels_needed, initial_rels);
+	return standard_join_search(root, levels_needed, initial_rels);
+}
+
 /* ExecutorStart hook: plan cost cap, write-budget debt, admission. */
 static void
 lim_ExecutorStart(QueryDesc *queryDesc, int eflags)
 {
-	bool		top = (hygiene_exec_nesting_level == 0);
-	bool		cursor = lim_admit_cursor && hygiene_exec_nesting_level == 1;
+	/* client statements only: never work run at COMMIT or at plan time */
+	bool		top = HYGIENE_CLIENT_START();
+	bool		cursor = lim_admit_cursor && hygiene_exec_nesting_level == 1 &&
+		hygiene_start_nesting_level == 1 && hygiene_plan_nesting_level == 0;
 	bool		explain_only = (eflags & EXEC_FLAG_EXPLAIN_ONLY) != 0;
 	bool		admission = (top || cursor) && !explain_only &&
 		lim_admission_applies();
@@ -332,20 +415,32 @@ lim_ExecutorRun(HYGIENE_EXECUTOR_RUN_PARAMS)
 			prev_ExecutorRun(HYGIENE_EXECUTOR_RUN_ARGS);
 		else
 			standard_ExecutorRun(HYGIENE_EXECUTOR_RUN_ARGS);
-		return;
 	}
-	PG_TRY();
+	else
 	{
-		if (prev_ExecutorRun)
-			prev_ExecutorRun(HYGIENE_EXECUTOR_RUN_ARGS);
-		else
-			standard_ExecutorRun(HYGIENE_EXECUTOR_RUN_ARGS);
+		PG_TRY();
+		{
+			if (prev_ExecutorRun)
+				prev_ExecutorRun(HYGIENE_EXECUTOR_RUN_ARGS);
+			else
+				standard_ExecutorRun(HYGIENE_EXECUTOR_RUN_ARGS);
+		}
+		PG_FINALLY();
+		{
+			lim_disarm_ceiling();
+		}
+		PG_END_TRY();
 	}
-	PG_FINALLY();
-	{
-		lim_disarm_ceiling();
-	}
-	PG_END_TRY();
+
+	/*
+	 * Clamp the timeouts here too, not only at ExecutorEnd: the portal of an
+	 * extended-protocol Execute stays open (no ExecutorEnd) until the next
+	 * Bind, Close or the end of the transaction, and the session may go idle
+	 * in between, with a set_config() made by this statement.
+	 */
+	if ((lim_statement_timeout_max > 0 || lim_idle_timeout_max > 0) &&
+		HYGIENE_CLIENT_TOP())
+		lim_clamp_ceilings();
 }
 
 /* ExecutorFinish hook: AFTER triggers run under the ceiling too. */
@@ -414,14 +509,22 @@ lim_utility_runs_queries(Node *stmt)
 		case T_CopyStmt:
 			return true;
 		case T_ExplainStmt:
-			foreach(lc, ((ExplainStmt *) stmt)->options)
 			{
-				DefElem    *opt = (DefElem *) lfirst(lc);
+				bool		analyze = false;
 
-				if (strcmp(opt->defname, "analyze") == 0)
-					return defGetBoolean(opt);
+				/* as ExplainQuery reads them: the last occurrence wins */
+				foreach(lc, ((ExplainStmt *) stmt)->options)
+				{
+					DefElem    *opt = (DefElem *) lfirst(lc);
+
+					if (strcmp(opt->defname, "analyze") == 0)
+						analyze = defGetBoolean(opt);
+				}
+				return analyze;
 			}
-			return false;
+		case T_RefreshMatViewStmt:
+			/* runs the view's query, with whatever functions it calls */
+			return true;
 		default:
 			return false;
 	}
@@ -441,7 +544,7 @@ lim_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 				   ParamListInfo params, QueryEnvironment *queryEnv,
 				   DestReceiver *dest, QueryCompletion *qc)
 {
-	bool		top = (hygiene_exec_nesting_level == 1);
+	bool		top = HYGIENE_CLIENT_TOP();
 	Node	   *stmt = pstmt->utilityStmt;
 	bool		txn_stmt = IsA(stmt, TransactionStmt);
 	bool		lockless = txn_stmt || IsA(stmt, VariableSetStmt) ||
@@ -575,7 +678,7 @@ limits_init(void)
 							&lim_idle_timeout_max, 0, 0, INT_MAX,
 							PGC_SUSET, GUC_UNIT_MS, lim_check_ceiling, NULL, NULL);
 	DefineCustomIntVariable("pg_hygiene.max_join_rels",
-							"Maximum number of relations joined in one FROM clause; larger queries are rejected before planning.",
+							"Maximum number of relations in one join problem (also after the planner inlines SQL functions and CTEs); larger queries are rejected before the join search.",
 							"0 means no limit.",
 							&lim_max_join_rels, 0, 0, 10000,
 							PGC_SUSET, 0, NULL, NULL, NULL);
@@ -608,6 +711,8 @@ limits_init(void)
 	lim_admit_init();
 	prev_planner_hook = planner_hook;
 	planner_hook = lim_planner;
+	prev_join_search_hook = join_search_hook;
+	join_search_hook = lim_join_search;
 	prev_ExecutorStart = ExecutorStart_hook;
 	ExecutorStart_hook = lim_ExecutorStart;
 	prev_ExecutorRun = ExecutorRun_hook;

@@ -25,7 +25,7 @@
  * wait for one of them (say, a function that runs DDL): a deadlock that
  * PostgreSQL's detector cannot see, since one half of it is a wait for a
  * slot.  Once per deadlock_timeout of queueing, a queued statement asks
- * pg_blocking_pids() of the backends in a lock wait whether one waits for it;
+ * the lock table whether a backend waits for a lock it holds;
  * if so, it is admitted past the cap (what stock PostgreSQL would have done),
  * logged, and counted in role_stats.admitted_over_cap.  That also ends a lock
  * queue forming behind a statement that is not running.
@@ -47,6 +47,7 @@
 
 #include "access/twophase.h"
 #include "access/xact.h"
+#include "catalog/pg_authid.h"
 #include "executor/executor.h"
 #include "fmgr.h"
 #include "funcapi.h"
@@ -195,7 +196,7 @@ lim_shmem_startup(void)
 	info.entrysize = sizeof(LimRole);
 	lim_roles = ShmemInitHash("pg_hygiene limits roles",
 							  lim_max_tracked_roles, lim_max_tracked_roles,
-							  &info, HASH_ELEM | HASH_BLOBS);
+							  &info, HASH_ELEM | HASH_BLOBS | HASH_FIXED_SIZE);
 	LWLockRelease(AddinShmemInitLock);
 }
 
@@ -375,6 +376,17 @@ lim_increment_below(pg_atomic_uint32 *counter, int cap)
 static bool
 lim_take_slot(const LimWaiter *me, bool force)
 {
+	bool		total_capped = me->total_cap > 0 && !force &&
+		me->priority != LIM_PRIO_CRITICAL;
+
+	/*
+	 * A full instance cap fails before the role count is raised: a raised
+	 * and taken back role count would make a concurrent admission of the
+	 * same role see its cap full while none of its statements runs.
+	 */
+	if (total_capped &&
+		pg_atomic_read_u32(&lim_shared->total_active.value) >= (uint32) me->total_cap)
+		return false;
 	if (me->role != NULL &&
 		!lim_increment_below(&me->role->active, force ? 0 : me->role_cap))
 		return false;
@@ -596,48 +608,49 @@ lim_refill(LimRole *role, int rate, TimestampTz now)
  * for a slot; if anyone else does, a lock queue is forming behind a statement
  * that is not even running (an ALTER TABLE waiting behind our ACCESS SHARE
  * lock holds up every later query of the table).  Either way the queued
- * statement should run now.  Looks at the backends in a lock wait (except
- * for a transaction id or a tuple: we hold neither), at most
- * LIM_MAX_LOCK_WAITERS of them, with pg_blocking_pids().  Called without the
- * limits lock, once per deadlock_timeout of queueing.  Returns the pid of a
- * backend found waiting for us, or 0.
+ * statement should run now.  Called without the limits lock, once per
+ * deadlock_timeout of queueing.  Returns the pid of a backend found waiting
+ * for us, or 0.
  */
-#define LIM_MAX_LOCK_WAITERS 64
-
 static int
 lim_lock_waiter_behind_us(void)
 {
-	int			looked = 0;
+	LockData   *data = GetLockStatusData();
+	int			found = 0;
 	int			i;
+	int			j;
 
-	for (i = 0; i < lim_shared->nwaiters && looked < LIM_MAX_LOCK_WAITERS; i++)
+	/*
+	 * One snapshot of the whole lock table (no bound on the number of
+	 * waiters looked at): a backend waits for us when it waits for a lock
+	 * we hold in a conflicting mode.  We wait for no lock ourselves (we are
+	 * queued for a slot), so only such hard conflicts can involve us.
+	 */
+	for (i = 0; i < data->nelements && found == 0; i++)
 	{
-		PGPROC	   *proc = GetPGProcByNumber(i);
-		uint32		wait_event = *((volatile uint32 *) &proc->wait_event_info);
-		int			pid = proc->pid;
-		ArrayType  *blockers;
-		int32	   *pids;
-		int			n;
-		int			j;
+		LockInstanceData *mine = &data->locks[i];
+		LockMethod	method;
 
-		if (i == HYGIENE_MY_PROC_NUMBER || pid == 0 ||
-			(wait_event & 0xFF000000) != PG_WAIT_LOCK ||
-			(wait_event & 0xFFFF) == LOCKTAG_TRANSACTION ||
-			(wait_event & 0xFFFF) == LOCKTAG_TUPLE)
+		if (mine->pid != MyProcPid || mine->holdMask == 0)
 			continue;
-		looked++;
-		blockers = DatumGetArrayTypeP(DirectFunctionCall1(pg_blocking_pids,
-														  Int32GetDatum(pid)));
-		n = ArrayGetNItems(ARR_NDIM(blockers), ARR_DIMS(blockers));
-		pids = (int32 *) ARR_DATA_PTR(blockers);
-		for (j = 0; j < n; j++)
+		method = GetLockTagsMethodTable(&mine->locktag);
+		for (j = 0; j < data->nelements; j++)
 		{
-			if (pids[j] == MyProcPid)
-				return pid;
+			LockInstanceData *other = &data->locks[j];
+
+			if (other->pid == MyProcPid || other->waitLockMode == NoLock ||
+				memcmp(&other->locktag, &mine->locktag, sizeof(LOCKTAG)) != 0)
+				continue;
+			if (method->conflictTab[other->waitLockMode] & mine->holdMask)
+			{
+				found = other->pid;
+				break;
+			}
 		}
-		pfree(blockers);
 	}
-	return 0;
+	pfree(data->locks);
+	pfree(data);
+	return found;
 }
 
 /* Take a token from the role's bucket, or wait for one when that is allowed. */
@@ -687,6 +700,7 @@ lim_reject(const LimWaiter *me, LimReason reason, bool may_wait, bool timed_out)
 {
 	int			retry = lim_retry_after_ms(me->role);
 	int			active_now;
+	const char *running;
 
 	lim_count_reject(me->role, reason);
 	if (reason == LIM_REJECT_ACTIVE)
@@ -710,7 +724,10 @@ lim_reject(const LimWaiter *me, LimReason reason, bool may_wait, bool timed_out)
 						   "the statement could not queue because its transaction already holds locks or has queue_timeout 0"),
 				 errhint("Retry after %d ms.", retry)));
 	}
+	/* The instance-wide count is for monitoring roles only (S7). */
 	active_now = (int) pg_atomic_read_u32(&lim_shared->total_active.value);
+	running = has_privs_of_role(GetUserId(), ROLE_PG_READ_ALL_STATS) ?
+		psprintf(" and %d statements are running", active_now) : "";
 	if (timed_out)
 		ereport(ERROR,
 				(errcode(ERRCODE_HYGIENE_TOTAL_ACTIVE),
@@ -722,8 +739,8 @@ lim_reject(const LimWaiter *me, LimReason reason, bool may_wait, bool timed_out)
 	ereport(ERROR,
 			(errcode(ERRCODE_HYGIENE_TOTAL_ACTIVE),
 			 errmsg("too many active statements in the instance"),
-			 errdetail("pg_hygiene.max_active_total is %d and %d statements are running; priority \"%s\" %s.",
-					   me->total_cap, active_now,
+			 errdetail("pg_hygiene.max_active_total is %d%s; priority \"%s\" %s.",
+					   me->total_cap, running,
 					   lim_priority_options[me->priority].name,
 					   me->priority == LIM_PRIO_BACKGROUND ?
 					   "is shed rather than queued" :

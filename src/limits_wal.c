@@ -13,11 +13,13 @@
  * wait shows in pg_stat_activity and is cancellable.
  *
  * Where: WAL is read from this backend's pgWalUsage.wal_bytes.  Inside one
- * long INSERT/UPDATE/DELETE/MERGE the ModifyTable subplan's ExecProcNodeReal
- * is wrapped, so that every 8kB of WAL is charged and paid for before the
- * next row is fetched; between statements the rest is charged at
- * ExecutorEnd (or after a utility statement such as COPY) and paid for at
- * the start of the next statement, before it runs.
+ * long statement the ExecProcNodeReal of its top node and of every
+ * ModifyTable subplan is wrapped, so that every 8kB of WAL is charged and
+ * paid for before the next row is fetched; between statements the rest is
+ * charged at ExecutorEnd (or after a utility statement such as COPY FROM,
+ * which has no plan to wrap), at transaction abort (a failed statement's WAL
+ * counts too), and paid for at the start of the next statement that may
+ * wait.
  *
  * The wrapped nodes are kept in a small backend-local table keyed by the
  * node; each entry is removed by a reset callback on the query's
@@ -34,6 +36,7 @@
 #include "executor/executor.h"
 #include "executor/instrument.h"
 #include "nodes/nodeFuncs.h"
+#include "tcop/pquery.h"
 #include "utils/memutils.h"
 
 #include "pg_hygiene.h"
@@ -141,16 +144,30 @@ lim_wal_pay(void)
 	PG_END_TRY();
 }
 
-/* Start of a top-level statement under a budget: pay the debt first. */
+/*
+ * Start of a client statement under a budget: charge what is left over, and
+ * pay the role's debt first when waiting is safe, as for admission: the
+ * statement is the first of its transaction and holds no xid, so that it
+ * holds no lock but its own relation locks.  Later statements of a
+ * transaction do not stall at their start for debt made by others; they pay
+ * for their own writes row by row, and any debt left is paid by the next
+ * statement that may wait.
+ */
 void
 lim_wal_statement_start(void)
 {
 	lim_wal_begin();
 	lim_wal_charge();
-	lim_wal_pay();
+	if (!lim_xact_dirty && !TransactionIdIsValid(GetTopTransactionIdIfAny()))
+		lim_wal_pay();
 }
 
-/* Replacement ExecProcNodeReal of a ModifyTable subplan: charge per row. */
+/*
+ * Replacement ExecProcNodeReal of a wrapped node (the top node of a
+ * statement, and ModifyTable subplans): charge every 8kB, and pay for it
+ * while a client statement runs; work run at COMMIT (deferred triggers,
+ * ActivePortal unset) is charged but never stalled.
+ */
 static TupleTableSlot *
 lim_wal_exec_node(PlanState *node)
 {
@@ -160,7 +177,8 @@ lim_wal_exec_node(PlanState *node)
 		pgWalUsage.wal_bytes - lim_wal_mark >= LIM_WAL_CHUNK)
 	{
 		lim_wal_charge();
-		lim_wal_pay();
+		if (ActivePortal != NULL)
+			lim_wal_pay();
 	}
 	for (i = lim_nwrapped - 1; i >= 0; i--)
 	{
@@ -212,7 +230,12 @@ lim_find_modify(PlanState *ps, void *context)
 	return planstate_tree_walker(ps, lim_find_modify, context);
 }
 
-/* After ExecutorStart: wrap each ModifyTable subplan so that rows are charged. */
+/*
+ * After ExecutorStart: wrap the top node and each ModifyTable subplan so that
+ * WAL is charged row by row, also where rows are written by the statement's
+ * destination (CREATE TABLE AS, SELECT INTO, REFRESH MATERIALIZED VIEW) or by
+ * functions it calls, instead of in one burst at the end.
+ */
 void
 lim_wal_wrap_plan(QueryDesc *queryDesc)
 {
@@ -222,12 +245,10 @@ lim_wal_wrap_plan(QueryDesc *queryDesc)
 	MemoryContext cxt = queryDesc->estate->es_query_cxt;
 
 	lim_wal_begin();
-	if (queryDesc->operation == CMD_SELECT &&
-		!queryDesc->plannedstmt->hasModifyingCTE)
+	if (queryDesc->planstate == NULL)
 		return;
+	found = lappend(found, queryDesc->planstate);
 	(void) lim_find_modify(queryDesc->planstate, &found);
-	if (found == NIL)
-		return;
 
 	cb = MemoryContextAllocZero(cxt, offsetof(LimWrapCb, nodes) +
 								sizeof(PlanState *) * list_length(found));

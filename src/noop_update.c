@@ -68,6 +68,7 @@
 #include "catalog/catalog.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_am.h"
+#include "catalog/pg_extension.h"
 #include "catalog/pg_trigger.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
@@ -78,10 +79,14 @@
 #include "nodes/nodeFuncs.h"
 #include "optimizer/clauses.h"
 #include "optimizer/optimizer.h"
+#include "parser/parsetree.h"
 #include "parser/parse_func.h"
 #include "partitioning/partdesc.h"
 #include "catalog/partition.h"
 #include "storage/bufmgr.h"
+#include "storage/lmgr.h"
+#include "storage/procarray.h"
+#include "tcop/pquery.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
 #include "utils/guc.h"
@@ -89,12 +94,14 @@
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/portal.h"
 #include "utils/rel.h"
 #include "utils/relcache.h"
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
 
 #include "pg_hygiene.h"
+#include "extension_objects.h"
 #include "noop_update.h"
 #include "table_stats.h"
 
@@ -184,12 +191,32 @@ typedef struct NoopOverride
 } NoopOverride;
 
 /* GUC */
-static int	noop_mode_guc = NOOP_LOCK;
+static int	noop_mode_guc = NOOP_OBSERVE;
+
+/*
+ * Relations that a running query may still lock, update or delete rows of
+ * (result relations of UPDATE, DELETE, MERGE and ON CONFLICT DO UPDATE, and
+ * FOR UPDATE/SHARE targets), kept while its executor is alive.  A statement
+ * that starts meanwhile (a function or trigger called from it, or a
+ * statement run while a cursor is open) must not suppress rows of these
+ * relations: stock would write a new version there, which the running query
+ * would then see as modified by a later command (an error for UPDATE,
+ * DELETE and MERGE, a skipped row for FOR UPDATE).
+ */
+typedef struct NoopWriter
+{
+	EState	   *estate;			/* the query's */
+	int			nrelids;
+	Oid		   *relids;
+} NoopWriter;
 
 /* Backend caches (TopMemoryContext children). */
 static MemoryContext noop_cache_cxt = NULL;
 static HTAB *noop_overrides = NULL;
+static MemoryContext noop_overrides_cxt = NULL; /* owns noop_overrides */
 static bool noop_overrides_valid = false;
+static uint64 noop_overrides_inval = 0;	/* invalidations seen, ever */
+static HTAB *noop_check_cache = NULL;	/* relid -> has mutable CHECK */
 static Oid	noop_settings_relid = InvalidOid;
 static Oid	noop_trigger_fn = InvalidOid;
 
@@ -197,6 +224,11 @@ static Oid	noop_trigger_fn = InvalidOid;
 static NoopModify **noop_registry = NULL;
 static int	noop_registry_len = 0;
 static int	noop_registry_cap = 0;
+
+/* Registry of running queries' NoopWriter sets (see above). */
+static NoopWriter **noop_writers = NULL;
+static int	noop_writers_len = 0;
+static int	noop_writers_cap = 0;
 
 static ExecutorStart_hook_type prev_ExecutorStart = NULL;
 
@@ -210,12 +242,37 @@ static TupleTableSlot *noop_exec_subplan(PlanState *node);
  * ---------------------------------------------------------------------
  */
 
+/* Per-relation cache entry: does a CHECK constraint call a mutable function? */
+typedef struct NoopCheckEntry
+{
+	Oid			relid;
+	bool		mutable_check;
+} NoopCheckEntry;
+
 /* Relcache callback: the settings table changed (or everything did). */
 static void
 noop_relcache_cb(Datum arg, Oid relid)
 {
-	if (relid == InvalidOid || relid == noop_settings_relid)
+	if (relid == InvalidOid || relid == noop_settings_relid ||
+		relid == ExtensionRelationId)
+	{
 		noop_overrides_valid = false;
+		noop_overrides_inval++;
+	}
+	if (noop_check_cache != NULL)
+	{
+		if (relid == InvalidOid)
+		{
+			HASH_SEQ_STATUS st;
+			NoopCheckEntry *e;
+
+			hash_seq_init(&st, noop_check_cache);
+			while ((e = hash_seq_search(&st)) != NULL)
+				hash_search(noop_check_cache, &e->relid, HASH_REMOVE, NULL);
+		}
+		else
+			hash_search(noop_check_cache, &relid, HASH_REMOVE, NULL);
+	}
 }
 
 /* Syscache callback on pg_namespace: the extension may have come or gone. */
@@ -223,6 +280,7 @@ static void
 noop_syscache_cb(Datum arg, int cacheid, uint32 hashvalue)
 {
 	noop_overrides_valid = false;
+	noop_overrides_inval++;
 	noop_trigger_fn = InvalidOid;
 }
 
@@ -243,79 +301,111 @@ noop_parse_mode(const char *s)
 	return -1;
 }
 
-/* Rebuild the override cache from hygiene.noop_update_settings. */
-static void
+/*
+ * Rebuild the override cache from hygiene.noop_update_settings.
+ *
+ * The new table is built in a context under the caller's memory and
+ * published only after the scan completed: an error half-way (cancel,
+ * statement_timeout, out of memory) leaves the cache invalid, the error
+ * reaches the client, and the next statement reads the table again.  Never
+ * waits for the settings table: if DDL holds a conflicting lock, returns
+ * false and the caller takes the stock path for this statement.
+ */
+static bool
 noop_load_overrides(void)
 {
 	HASHCTL		ctl;
-	Oid			nsp;
+	Oid			settings;
 	Relation	rel;
 	SysScanDesc scan;
 	HeapTuple	tup;
+	MemoryContext newcxt;
+	HTAB	   *newhash;
+	uint64		inval_before = noop_overrides_inval;
 
-	if (noop_overrides)
-		hash_destroy(noop_overrides);
-	noop_overrides = NULL;
-	noop_settings_relid = InvalidOid;
-
+	noop_overrides_valid = false;
+	newcxt = AllocSetContextCreate(CurrentMemoryContext,
+								   "pg_hygiene noop overrides",
+								   ALLOCSET_SMALL_SIZES);
 	memset(&ctl, 0, sizeof(ctl));
 	ctl.keysize = sizeof(Oid);
 	ctl.entrysize = sizeof(NoopOverride);
-	ctl.hcxt = noop_cache_cxt;
-	noop_overrides = hash_create("pg_hygiene noop overrides", 16, &ctl,
-								 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	ctl.hcxt = newcxt;
+	newhash = hash_create("pg_hygiene noop overrides", 16, &ctl,
+						  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 
-	/* Mark valid first: an invalidation arriving while we read wins. */
-	noop_overrides_valid = true;
+	/* Only the extension's own table, never one found by name (S1). */
+	settings = hygiene_extension_object(HYGIENE_OBJ_NOOP_SETTINGS);
+	/* known before locking, so that an invalidation of it while we read counts */
+	noop_settings_relid = settings;
 
-	nsp = get_namespace_oid("hygiene", true);
-	if (!OidIsValid(nsp))
-		return;
-	noop_settings_relid = get_relname_relid("noop_update_settings", nsp);
-	if (!OidIsValid(noop_settings_relid))
-		return;
-
-	rel = table_open(noop_settings_relid, AccessShareLock);
-	if (RelationGetDescr(rel)->natts < 2 ||
-		TupleDescAttr(RelationGetDescr(rel), 0)->atttypid != REGCLASSOID ||
-		TupleDescAttr(RelationGetDescr(rel), 1)->atttypid != TEXTOID)
+	if (OidIsValid(settings))
 	{
+		if (!ConditionalLockRelationOid(settings, AccessShareLock))
+		{
+			MemoryContextDelete(newcxt);
+			return false;
+		}
+		rel = try_table_open(settings, NoLock);
+		if (rel == NULL)
+		{
+			UnlockRelationOid(settings, AccessShareLock);
+			MemoryContextDelete(newcxt);
+			return false;
+		}
+		if (RelationGetDescr(rel)->natts >= 2 &&
+			TupleDescAttr(RelationGetDescr(rel), 0)->atttypid == REGCLASSOID &&
+			TupleDescAttr(RelationGetDescr(rel), 1)->atttypid == TEXTOID)
+		{
+			scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
+			while (HeapTupleIsValid(tup = systable_getnext(scan)))
+			{
+				bool		isnull1,
+							isnull2;
+				Datum		d1 = heap_getattr(tup, 1, RelationGetDescr(rel), &isnull1);
+				Datum		d2 = heap_getattr(tup, 2, RelationGetDescr(rel), &isnull2);
+				int			mode;
+				NoopOverride *e;
+				Oid			relid;
+				char	   *s;
+
+				if (isnull1 || isnull2)
+					continue;
+				relid = DatumGetObjectId(d1);
+				s = TextDatumGetCString(d2);
+				mode = noop_parse_mode(s);
+				pfree(s);
+				if (mode < 0)
+					continue;
+				e = hash_search(newhash, &relid, HASH_ENTER, NULL);
+				e->mode = (NoopMode) mode;
+			}
+			systable_endscan(scan);
+		}
 		table_close(rel, AccessShareLock);
-		return;
 	}
-	scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
-	while (HeapTupleIsValid(tup = systable_getnext(scan)))
-	{
-		bool		isnull1,
-					isnull2;
-		Datum		d1 = heap_getattr(tup, 1, RelationGetDescr(rel), &isnull1);
-		Datum		d2 = heap_getattr(tup, 2, RelationGetDescr(rel), &isnull2);
-		int			mode;
-		NoopOverride *e;
-		Oid			relid;
-		char	   *s;
 
-		if (isnull1 || isnull2)
-			continue;
-		relid = DatumGetObjectId(d1);
-		s = TextDatumGetCString(d2);
-		mode = noop_parse_mode(s);
-		pfree(s);
-		if (mode < 0)
-			continue;
-		e = hash_search(noop_overrides, &relid, HASH_ENTER, NULL);
-		e->mode = (NoopMode) mode;
-	}
-	systable_endscan(scan);
-	table_close(rel, AccessShareLock);
+	/* Complete: publish. */
+	MemoryContextSetParent(newcxt, noop_cache_cxt);
+	if (noop_overrides_cxt != NULL)
+		MemoryContextDelete(noop_overrides_cxt);
+	noop_overrides_cxt = newcxt;
+	noop_overrides = newhash;
+	/* an invalidation that arrived while we read wins: read again next time */
+	noop_overrides_valid = (noop_overrides_inval == inval_before);
+	return true;
 }
 
-/* Make sure the override cache is current. */
-static void
+/*
+ * Make sure the override cache is current; false if it could not be read
+ * now (then pg_hygiene leaves the statement alone).
+ */
+static bool
 noop_ensure_overrides(void)
 {
-	if (!noop_overrides_valid || noop_overrides == NULL)
-		noop_load_overrides();
+	if (noop_overrides_valid && noop_overrides != NULL)
+		return true;
+	return noop_load_overrides();
 }
 
 /*
@@ -329,8 +419,8 @@ noop_table_mode(Relation rel)
 	Oid			relid = RelationGetRelid(rel);
 	NoopOverride *e;
 
-	noop_ensure_overrides();
-	if (hash_get_num_entries(noop_overrides) == 0)
+	/* the table as read when the statement started (noop_ExecutorStart) */
+	if (noop_overrides == NULL || hash_get_num_entries(noop_overrides) == 0)
 		return (NoopMode) noop_mode_guc;
 	e = hash_search(noop_overrides, &relid, HASH_FIND, NULL);
 	if (e == NULL && rel->rd_rel->relispartition)
@@ -355,14 +445,8 @@ noop_table_mode(Relation rel)
 static Oid
 noop_trigger_function(void)
 {
-	if (!OidIsValid(noop_trigger_fn))
-	{
-		List	   *name = list_make2(makeString("hygiene"),
-									  makeString("_noop_update_trigger"));
-
-		noop_trigger_fn = LookupFuncName(name, 0, NULL, true);
-	}
-	return noop_trigger_fn;
+	/* Only the extension's own C function, never one found by name (S1). */
+	return hygiene_extension_object(HYGIENE_OBJ_NOOP_TRIGGER);
 }
 
 /* ---------------------------------------------------------------------
@@ -425,6 +509,142 @@ noop_rel_is_live(NoopRel *nr)
 			return nr->magic == NOOP_REL_MAGIC;
 	}
 	return false;
+}
+
+/* es_query_cxt reset callback: the query's NoopWriter set goes away. */
+static void
+noop_writer_forget(void *arg)
+{
+	for (int i = noop_writers_len - 1; i >= 0; i--)
+	{
+		if (noop_writers[i] == (NoopWriter *) arg)
+		{
+			noop_writers[i] = noop_writers[--noop_writers_len];
+			return;
+		}
+	}
+}
+
+/*
+ * Remember, while its executor lives, the relations a starting query may
+ * lock, update or delete existing rows of (see NoopWriter).  A plain INSERT
+ * touches no existing row and is not remembered.
+ */
+static void
+noop_writer_remember(QueryDesc *queryDesc)
+{
+	PlannedStmt *stmt = queryDesc->plannedstmt;
+	EState	   *estate = queryDesc->estate;
+	NoopWriter *w;
+	MemoryContextCallback *cb;
+	MemoryContext oldcxt;
+	ListCell   *lc;
+	int			n = 0;
+
+	if (stmt->resultRelations == NIL && stmt->rowMarks == NIL)
+		return;
+	if (stmt->commandType == CMD_INSERT && !stmt->hasModifyingCTE &&
+		stmt->rowMarks == NIL &&
+		!(IsA(stmt->planTree, ModifyTable) &&
+		  ((ModifyTable *) stmt->planTree)->onConflictAction == ONCONFLICT_UPDATE))
+		return;
+
+	oldcxt = MemoryContextSwitchTo(estate->es_query_cxt);
+	w = palloc0(sizeof(NoopWriter));
+	w->estate = estate;
+	w->relids = palloc((list_length(stmt->resultRelations) +
+						list_length(stmt->rowMarks) + 1) * sizeof(Oid));
+	foreach(lc, stmt->resultRelations)
+		w->relids[n++] = rt_fetch(lfirst_int(lc), stmt->rtable)->relid;
+	foreach(lc, stmt->rowMarks)
+	{
+		PlanRowMark *rc = lfirst_node(PlanRowMark, lc);
+
+		if (RowMarkRequiresRowShareLock(rc->markType))
+			w->relids[n++] = rt_fetch(rc->rti, stmt->rtable)->relid;
+	}
+	w->nrelids = n;
+	if (n > 0)
+	{
+		/* the cleanup exists before the entry it removes */
+		cb = palloc0(sizeof(MemoryContextCallback));
+		cb->func = noop_writer_forget;
+		cb->arg = w;
+		MemoryContextRegisterResetCallback(estate->es_query_cxt, cb);
+		if (noop_writers_len == noop_writers_cap)
+		{
+			int			newcap = noop_writers_cap ? noop_writers_cap * 2 : 8;
+
+			if (noop_writers)
+				noop_writers = repalloc(noop_writers, newcap * sizeof(NoopWriter *));
+			else
+				noop_writers = MemoryContextAlloc(noop_cache_cxt,
+												  newcap * sizeof(NoopWriter *));
+			noop_writers_cap = newcap;
+		}
+		noop_writers[noop_writers_len++] = w;
+	}
+	MemoryContextSwitchTo(oldcxt);
+}
+
+/*
+ * Relations the other ModifyTable nodes of one query may touch: entry i
+ * belongs to owners[i] (a ModifyTableState, or NULL for a FOR UPDATE/SHARE
+ * target of the query).
+ */
+typedef struct NoopTouch
+{
+	int			n;
+	Oid		   *relids;
+	void	  **owners;
+} NoopTouch;
+
+/* Is relid, or (for a partition) one of its ancestors, in relids[0..n-1]? */
+static bool
+noop_relid_listed(Relation rel, List **ancestors, const Oid *relids,
+				  void **owners, void *self, int n)
+{
+	Oid			relid = RelationGetRelid(rel);
+	ListCell   *lc;
+
+	for (int i = 0; i < n; i++)
+		if (relids[i] == relid && (owners == NULL || owners[i] != self))
+			return true;
+	if (!rel->rd_rel->relispartition || n == 0)
+		return false;
+	if (*ancestors == NIL)
+		*ancestors = get_partition_ancestors(relid);
+	foreach(lc, *ancestors)
+		for (int i = 0; i < n; i++)
+			if (relids[i] == lfirst_oid(lc) && (owners == NULL || owners[i] != self))
+				return true;
+	return false;
+}
+
+/*
+ * May a row of rel that node self suppresses be touched by another node of
+ * the same query (qt) or by a query still running around this one?  Stock
+ * writes a new version that those would see as modified by the current or a
+ * later command (skip, cardinality error, or "already modified by an
+ * operation triggered by the current command"); a suppressed row only
+ * locked would be updated or deleted normally instead.
+ */
+static bool
+noop_touched_elsewhere(NoopTouch *qt, ModifyTableState *self, Relation rel,
+					   EState *cursor)
+{
+	List	   *ancestors = NIL;
+	bool		found = false;
+
+	if (qt != NULL)
+		found = noop_relid_listed(rel, &ancestors, qt->relids, qt->owners,
+								  self, qt->n);
+	for (int i = 0; !found && i < noop_writers_len; i++)
+		if (noop_writers[i]->estate != cursor)
+			found = noop_relid_listed(rel, &ancestors, noop_writers[i]->relids,
+									  NULL, NULL, noop_writers[i]->nrelids);
+	list_free(ancestors);
+	return found;
 }
 
 /* ---------------------------------------------------------------------
@@ -686,11 +906,16 @@ noop_lock_candidate(NoopModify *nm, NoopRel *nr, ItemPointer tid)
 }
 
 /*
- * Auto mode may skip without a lock, unless the version was already
- * touched by our own transaction (then the ordinary checks must run).
+ * Auto mode may skip a candidate without a lock only if nobody holds or held
+ * it since it became visible: no xmax, or the xmax of a locker that is gone.
+ * A version locked or modified by our own transaction needs the ordinary
+ * checks (TM_SelfModified); one deleted, updated or locked by a transaction
+ * still running must be waited for as stock does (it may be deleting the
+ * row: UPDATE 0 on stock); one updated by a transaction that committed
+ * after our snapshot needs the READ COMMITTED recheck of the newest version.
  */
 static bool
-noop_touched_by_us(TupleTableSlot *oldslot)
+noop_auto_must_lock(TupleTableSlot *oldslot)
 {
 	HeapTuple	tup;
 	HeapTupleHeader hdr;
@@ -704,10 +929,14 @@ noop_touched_by_us(TupleTableSlot *oldslot)
 	hdr = tup->t_data;
 	if (hdr->t_infomask & HEAP_XMAX_INVALID)
 		return false;
-	if (hdr->t_infomask & HEAP_XMAX_IS_MULTI)
+	if ((hdr->t_infomask & HEAP_XMAX_IS_MULTI) ||
+		!HEAP_XMAX_IS_LOCKED_ONLY(hdr->t_infomask))
 		return true;
 	xmax = HeapTupleHeaderGetRawXmax(hdr);
-	return TransactionIdIsValid(xmax) && TransactionIdIsCurrentTransactionId(xmax);
+	if (!TransactionIdIsValid(xmax))
+		return false;
+	return TransactionIdIsCurrentTransactionId(xmax) ||
+		TransactionIdIsInProgress(xmax);
 }
 
 /*
@@ -743,7 +972,12 @@ noop_consider_row(NoopModify *nm, TupleTableSlot *planslot)
 		rri = mt->resultRelInfo + mt->mt_lastResultIndex;
 	nr = &nm->rels[rri - mt->resultRelInfo];
 
-	if (!nr->active || nr->use_trigger)
+	/*
+	 * The trigger compares; but a MERGE target row that the trigger skipped
+	 * and that is matched again must fail here, before the user's BEFORE
+	 * triggers fire again, whatever action the second match selects.
+	 */
+	if (!nr->active || (nr->use_trigger && nm->operation != CMD_MERGE))
 		return false;
 
 	if (!nr->compare)
@@ -787,6 +1021,8 @@ noop_consider_row(NoopModify *nm, TupleTableSlot *planslot)
 			return true;
 		}
 	}
+	if (nr->use_trigger)
+		return false;
 
 	oldcxt = MemoryContextSwitchTo(nm->rowcxt);
 
@@ -830,8 +1066,9 @@ noop_consider_row(NoopModify *nm, TupleTableSlot *planslot)
 		else if (noop_seen_full(nm))
 			nr->delta.ineligible[INELIGIBLE_OTHER]++;
 		else if (nr->mode == NOOP_AUTO && nm->auto_ok &&
-				 !noop_touched_by_us(nr->oldslot))
-			skip = true;
+				 !TransactionIdIsValid(GetTopTransactionIdIfAny()) &&
+				 !noop_auto_must_lock(nr->oldslot))
+			skip = true;		/* nothing was written in this transaction yet */
 		else
 			skip = noop_lock_candidate(nm, nr, &tid);
 	}
@@ -1183,6 +1420,62 @@ noop_has_unvalidated_check(Relation rel)
 	return false;
 }
 
+/*
+ * Does a CHECK constraint of the relation call a function that is not
+ * immutable?  Stock evaluates it again for the new version (and may then
+ * fail); a suppressed row would skip it.  Cached per relation until its
+ * relcache entry is invalidated.
+ */
+static bool
+noop_has_mutable_check(Relation rel)
+{
+	TupleConstr *c = RelationGetDescr(rel)->constr;
+	Oid			relid = RelationGetRelid(rel);
+	NoopCheckEntry *e;
+	bool		found;
+	bool		mutable_check = false;
+
+	if (c == NULL || c->num_check == 0)
+		return false;
+	if (noop_check_cache == NULL)
+	{
+		HASHCTL		ctl;
+
+		memset(&ctl, 0, sizeof(ctl));
+		ctl.keysize = sizeof(Oid);
+		ctl.entrysize = sizeof(NoopCheckEntry);
+		ctl.hcxt = noop_cache_cxt;
+		noop_check_cache = hash_create("pg_hygiene noop check cache", 64, &ctl,
+									   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	}
+	e = hash_search(noop_check_cache, &relid, HASH_FIND, NULL);
+	if (e != NULL)
+		return e->mutable_check;
+	for (int i = 0; i < c->num_check && !mutable_check; i++)
+	{
+		Node	   *expr = stringToNode(c->check[i].ccbin);
+
+		mutable_check = contain_mutable_functions(expr);
+		pfree(expr);
+	}
+	e = hash_search(noop_check_cache, &relid, HASH_ENTER, &found);
+	e->mutable_check = mutable_check;
+	return mutable_check;
+}
+
+/* INSERT: does the subplan propose exactly one row (VALUES of one row)? */
+static bool
+noop_insert_one_row(Plan *plan)
+{
+	if (plan == NULL)
+		return false;
+	if (IsA(plan, Result))
+		return plan->lefttree == NULL;
+	if (IsA(plan, ValuesScan))
+		return list_length(((ValuesScan *) plan)->values_lists) == 1;
+	return false;
+}
+
 /* MERGE: may the WHEN MATCHED actions be evaluated once more, harmlessly? */
 static bool
 noop_merge_actions_safe(List *actions)
@@ -1204,15 +1497,65 @@ noop_merge_actions_safe(List *actions)
 	return true;
 }
 
+/*
+ * UPDATE ... WHERE CURRENT OF: the executor state of the cursor.  The
+ * statement touches only the cursor's current row, which a cursor FOR
+ * UPDATE (never scrollable) has locked and will not return again, so the
+ * cursor's own NoopWriter does not stand in the way.
+ */
+static EState *
+noop_current_of_cursor(ModifyTableState *mt, EState *estate)
+{
+	Plan	   *sub = outerPlan(mt->ps.plan);
+	CurrentOfExpr *cexpr;
+	char	   *name = NULL;
+	Portal		portal;
+
+	if (sub == NULL || !IsA(sub, TidScan) ||
+		list_length(((TidScan *) sub)->tidquals) != 1 ||
+		!IsA(linitial(((TidScan *) sub)->tidquals), CurrentOfExpr))
+		return NULL;
+	cexpr = linitial(((TidScan *) sub)->tidquals);
+	if (cexpr->cursor_name)
+		name = cexpr->cursor_name;
+	else
+	{
+		ParamListInfo params = estate->es_param_list_info;
+		int			id = cexpr->cursor_param;
+
+		if (params != NULL && id > 0 && id <= params->numParams)
+		{
+			ParamExternData data;
+			ParamExternData *prm;
+
+			if (params->paramFetch != NULL)
+				prm = params->paramFetch(params, id, false, &data);
+			else
+				prm = &params->params[id - 1];
+			if (prm->ptype == REFCURSOROID && !prm->isnull)
+				name = TextDatumGetCString(prm->value);
+		}
+	}
+	if (name == NULL)
+		return NULL;
+	portal = GetPortalByName(name);
+	if (!PortalIsValid(portal) || portal->queryDesc == NULL)
+		return NULL;
+	return portal->queryDesc->estate;
+}
+
 /* Set up one ModifyTable node; returns its state or NULL if nothing applies. */
 static NoopModify *
-noop_setup_node(ModifyTableState *mt, EState *estate, bool auto_ok)
+noop_setup_node(ModifyTableState *mt, EState *estate, bool auto_ok,
+				NoopTouch *qt)
 {
 	ModifyTable *plan = (ModifyTable *) mt->ps.plan;
 	NoopModify *nm;
 	bool		any_active = false;
 	bool		any_wrapped = false;
 	bool		may_repeat;
+	bool		transition;
+	EState	   *cursor = NULL;
 	int			stmt_reason = NOOP_ELIGIBLE;
 
 	nm = palloc0(sizeof(NoopModify));
@@ -1223,8 +1566,8 @@ noop_setup_node(ModifyTableState *mt, EState *estate, bool auto_ok)
 	nm->nrels = mt->mt_nrels;
 	nm->rels = palloc0(nm->nrels * sizeof(NoopRel));
 
-	if (mt->operation == CMD_INSERT)
-		may_repeat = true;		/* several proposed rows may hit one */
+	if (mt->operation == CMD_INSERT)	/* several proposed rows may hit one */
+		may_repeat = !noop_insert_one_row(outerPlan(plan));
 	else if (mt->operation == CMD_MERGE)
 		may_repeat = true;
 	else
@@ -1237,6 +1580,22 @@ noop_setup_node(ModifyTableState *mt, EState *estate, bool auto_ok)
 		stmt_reason = INELIGIBLE_REPLICA_ROLE;
 	else if (IsolationIsSerializable())
 		stmt_reason = INELIGIBLE_OTHER;
+
+	if (mt->operation == CMD_UPDATE && noop_writers_len > 0)
+		cursor = noop_current_of_cursor(mt, estate);
+
+	/*
+	 * Transition tables of the root (partitioned or inheritance parent)
+	 * capture the rows of every child: the leaves' own TriggerDescs do not
+	 * show them.
+	 */
+	transition =
+		(mt->mt_transition_capture != NULL &&
+		 (mt->mt_transition_capture->tcs_update_old_table ||
+		  mt->mt_transition_capture->tcs_update_new_table)) ||
+		(mt->mt_oc_transition_capture != NULL &&
+		 (mt->mt_oc_transition_capture->tcs_update_old_table ||
+		  mt->mt_oc_transition_capture->tcs_update_new_table));
 
 	for (int i = 0; i < nm->nrels; i++)
 	{
@@ -1276,10 +1635,16 @@ noop_setup_node(ModifyTableState *mt, EState *estate, bool auto_ok)
 		}
 		nr->compare = true;
 
-		if (nr->ineligible == NOOP_ELIGIBLE && noop_has_after_row(td))
+		if (nr->ineligible == NOOP_ELIGIBLE &&
+			(transition || noop_has_after_row(td)))
 			nr->ineligible = INELIGIBLE_AFTER_TRIGGER;
 		if (nr->ineligible == NOOP_ELIGIBLE &&
-			(rri->ri_WithCheckOptions != NIL || noop_has_unvalidated_check(rel)))
+			(rri->ri_WithCheckOptions != NIL || noop_has_unvalidated_check(rel) ||
+			 noop_has_mutable_check(rel)))
+			nr->ineligible = INELIGIBLE_OTHER;
+		/* another writer of the query, or a running query, may touch the row */
+		if (nr->ineligible == NOOP_ELIGIBLE &&
+			noop_touched_elsewhere(qt, mt, rel, cursor))
 			nr->ineligible = INELIGIBLE_OTHER;
 		if (nr->ineligible == NOOP_ELIGIBLE && mt->operation == CMD_MERGE &&
 			((hygiene_merge_matched_actions(rri) != NIL &&
@@ -1297,6 +1662,16 @@ noop_setup_node(ModifyTableState *mt, EState *estate, bool auto_ok)
 		if (nr->use_trigger && mt->operation == CMD_UPDATE && may_repeat &&
 			nr->ineligible == NOOP_ELIGIBLE)
 			nr->ineligible = INELIGIBLE_OTHER;	/* triggers would fire twice */
+
+		/*
+		 * ON CONFLICT with several proposed rows: stock fails on the second
+		 * hit of a row before DO UPDATE ... WHERE and before BEFORE ROW
+		 * triggers run; pg_hygiene can only see it after both.
+		 */
+		if (mt->operation == CMD_INSERT && may_repeat &&
+			nr->ineligible == NOOP_ELIGIBLE &&
+			(plan->onConflictWhere != NULL || has_before))
+			nr->ineligible = INELIGIBLE_OTHER;
 
 		if (mt->operation == CMD_UPDATE)
 		{
@@ -1324,6 +1699,8 @@ noop_setup_node(ModifyTableState *mt, EState *estate, bool auto_ok)
 		{
 			if (!noop_append_trigger(nr, estate))
 				nr->active = false; /* extension not installed here */
+			else if (mt->operation == CMD_MERGE)
+				any_wrapped = true; /* repeat check, see noop_consider_row */
 		}
 		else
 			any_wrapped = true;
@@ -1395,7 +1772,7 @@ noop_setup_node(ModifyTableState *mt, EState *estate, bool auto_ok)
 	return nm;
 }
 
-/* planstate_tree_walker callback: collect ModifyTable nodes that update. */
+/* planstate_tree_walker callback: collect every ModifyTable node. */
 static bool
 noop_collect_walker(PlanState *ps, void *context)
 {
@@ -1404,16 +1781,186 @@ noop_collect_walker(PlanState *ps, void *context)
 	if (ps == NULL)
 		return false;
 	if (IsA(ps, ModifyTableState))
-	{
-		ModifyTableState *mt = (ModifyTableState *) ps;
-		ModifyTable *plan = (ModifyTable *) ps->plan;
-
-		if (mt->operation == CMD_UPDATE || mt->operation == CMD_MERGE ||
-			(mt->operation == CMD_INSERT &&
-			 plan->onConflictAction == ONCONFLICT_UPDATE))
-			*list = list_append_unique_ptr(*list, mt);
-	}
+		*list = list_append_unique_ptr(*list, ps);
 	return planstate_tree_walker(ps, noop_collect_walker, context);
+}
+
+/* Is this a node pg_hygiene handles (UPDATE, MERGE, ON CONFLICT DO UPDATE)? */
+static bool
+noop_node_updates(ModifyTableState *mt)
+{
+	return mt->operation == CMD_UPDATE || mt->operation == CMD_MERGE ||
+		(mt->operation == CMD_INSERT &&
+		 ((ModifyTable *) mt->ps.plan)->onConflictAction == ONCONFLICT_UPDATE);
+}
+
+/*
+ * The relations each ModifyTable node of the query may touch existing rows
+ * of, and the query's FOR UPDATE/SHARE targets; NULL when the query has a
+ * single such node and no such target (the common case).
+ */
+static NoopTouch *
+noop_query_touch(QueryDesc *queryDesc, List *nodes)
+{
+	PlannedStmt *stmt = queryDesc->plannedstmt;
+	NoopTouch  *qt;
+	ListCell   *lc;
+	int			ntouching = 0;
+	int			nmarks = 0;
+	int			max = 0;
+
+	foreach(lc, nodes)
+	{
+		ModifyTableState *mt = lfirst(lc);
+
+		if (mt->operation == CMD_INSERT && !noop_node_updates(mt))
+			continue;			/* a plain INSERT touches no existing row */
+		ntouching++;
+		max += mt->mt_nrels + 1;
+	}
+	foreach(lc, stmt->rowMarks)
+		if (RowMarkRequiresRowShareLock(lfirst_node(PlanRowMark, lc)->markType))
+			nmarks++;
+	if (ntouching <= 1 && nmarks == 0)
+		return NULL;
+
+	qt = palloc0(sizeof(NoopTouch));
+	qt->relids = palloc((max + nmarks) * sizeof(Oid));
+	qt->owners = palloc((max + nmarks) * sizeof(void *));
+	foreach(lc, nodes)
+	{
+		ModifyTableState *mt = lfirst(lc);
+
+		if (mt->operation == CMD_INSERT && !noop_node_updates(mt))
+			continue;
+		for (int i = 0; i < mt->mt_nrels; i++)
+		{
+			qt->relids[qt->n] = RelationGetRelid(mt->resultRelInfo[i].ri_RelationDesc);
+			qt->owners[qt->n++] = mt;
+		}
+		/* the root: ON CONFLICT routes to any of its partitions */
+		if (mt->rootResultRelInfo != NULL)
+		{
+			qt->relids[qt->n] = RelationGetRelid(mt->rootResultRelInfo->ri_RelationDesc);
+			qt->owners[qt->n++] = mt;
+		}
+	}
+	foreach(lc, stmt->rowMarks)
+	{
+		PlanRowMark *rc = lfirst_node(PlanRowMark, lc);
+
+		if (!RowMarkRequiresRowShareLock(rc->markType))
+			continue;
+		qt->relids[qt->n] = rt_fetch(rc->rti, stmt->rtable)->relid;
+		qt->owners[qt->n++] = NULL;
+	}
+	return qt;
+}
+
+/* planstate_tree_walker callback: may the plan run volatile functions? */
+static bool
+noop_volatile_walker(PlanState *ps, void *context)
+{
+	Plan	   *plan;
+	Node	   *extra[4] = {NULL, NULL, NULL, NULL};
+
+	if (ps == NULL)
+		return false;
+	plan = ps->plan;
+	switch (nodeTag(plan))
+	{
+		case T_Result:
+			extra[0] = ((Result *) plan)->resconstantqual;
+			break;
+		case T_NestLoop:
+			extra[0] = (Node *) ((Join *) plan)->joinqual;
+			break;
+		case T_MergeJoin:
+			extra[0] = (Node *) ((Join *) plan)->joinqual;
+			extra[1] = (Node *) ((MergeJoin *) plan)->mergeclauses;
+			break;
+		case T_HashJoin:
+			extra[0] = (Node *) ((Join *) plan)->joinqual;
+			extra[1] = (Node *) ((HashJoin *) plan)->hashclauses;
+			break;
+		case T_FunctionScan:
+			extra[0] = (Node *) ((FunctionScan *) plan)->functions;
+			break;
+		case T_ValuesScan:
+			extra[0] = (Node *) ((ValuesScan *) plan)->values_lists;
+			break;
+		case T_TableFuncScan:
+			extra[0] = (Node *) ((TableFuncScan *) plan)->tablefunc;
+			break;
+		case T_SampleScan:
+			extra[0] = (Node *) ((SampleScan *) plan)->tablesample;
+			break;
+		case T_BitmapHeapScan:
+			extra[0] = (Node *) ((BitmapHeapScan *) plan)->bitmapqualorig;
+			break;
+		case T_TidScan:
+			extra[0] = (Node *) ((TidScan *) plan)->tidquals;
+			break;
+		case T_TidRangeScan:
+			extra[0] = (Node *) ((TidRangeScan *) plan)->tidrangequals;
+			break;
+		case T_Limit:
+			extra[0] = ((Limit *) plan)->limitOffset;
+			extra[1] = ((Limit *) plan)->limitCount;
+			break;
+		case T_WindowAgg:
+			extra[0] = ((WindowAgg *) plan)->startOffset;
+			extra[1] = ((WindowAgg *) plan)->endOffset;
+			break;
+		case T_Memoize:
+			extra[0] = (Node *) ((Memoize *) plan)->param_exprs;
+			break;
+		case T_ModifyTable:
+			extra[0] = (Node *) ((ModifyTable *) plan)->onConflictSet;
+			extra[1] = ((ModifyTable *) plan)->onConflictWhere;
+			extra[2] = (Node *) ((ModifyTable *) plan)->mergeActionLists;
+			extra[3] = (Node *) ((ModifyTable *) plan)->returningLists;
+			break;
+		case T_CustomScan:
+		case T_ForeignScan:
+			return true;		/* their expressions are their own */
+		default:
+			break;
+	}
+	if (contain_volatile_functions((Node *) plan->targetlist) ||
+		contain_volatile_functions((Node *) plan->qual))
+		return true;
+	for (int i = 0; i < lengthof(extra); i++)
+		if (extra[i] != NULL && contain_volatile_functions(extra[i]))
+			return true;
+	return planstate_tree_walker(ps, noop_volatile_walker, context);
+}
+
+/*
+ * auto: may a no-op row of this lone statement be skipped without a lock?
+ * Not if anything could run in between that relies on it or observes it:
+ * statement-level triggers, volatile functions (which may write, or read
+ * the row after a concurrent writer changed it).  Rows later in the
+ * statement are also locked once anything wrote (noop_consider_row).
+ */
+static bool
+noop_auto_statement_ok(QueryDesc *queryDesc, ModifyTableState *mt)
+{
+	ResultRelInfo *root = mt->rootResultRelInfo ? mt->rootResultRelInfo : mt->resultRelInfo;
+	TriggerDesc *td = root->ri_TrigDesc;
+	ListCell   *lc;
+
+	if (td != NULL &&
+		(td->trig_update_before_statement || td->trig_update_after_statement ||
+		 td->trig_insert_before_statement || td->trig_insert_after_statement ||
+		 td->trig_delete_before_statement || td->trig_delete_after_statement))
+		return false;
+	if (noop_volatile_walker(queryDesc->planstate, NULL))
+		return false;
+	foreach(lc, queryDesc->estate->es_subplanstates)
+		if (noop_volatile_walker(lfirst(lc), NULL))
+			return false;
+	return true;
 }
 
 /* Set up suppression for a starting query. */
@@ -1424,7 +1971,9 @@ noop_setup_query(QueryDesc *queryDesc)
 	List	   *nodes = NIL;
 	ListCell   *lc;
 	NoopModify *head = NULL;
+	NoopTouch  *qt;
 	bool		auto_ok;
+	int			nupdating = 0;
 	MemoryContext oldcxt;
 	MemoryContextCallback *cb;
 
@@ -1433,39 +1982,61 @@ noop_setup_query(QueryDesc *queryDesc)
 	noop_collect_walker(queryDesc->planstate, &nodes);
 	foreach(lc, estate->es_subplanstates)
 		noop_collect_walker(lfirst(lc), &nodes);
+	foreach(lc, nodes)
+		if (noop_node_updates(lfirst(lc)))
+			nupdating++;
 
-	if (nodes == NIL)
+	if (nupdating == 0)
 	{
 		MemoryContextSwitchTo(oldcxt);
 		return;
 	}
 
-	/* auto may skip the lock only for a lone autocommit statement */
+	/*
+	 * auto may skip the lock only for a lone autocommit statement: one
+	 * ModifyTable node, a client statement not inside a transaction block,
+	 * function or multi-statement string, no rule actions (they make the
+	 * portal run several statements), nothing written before it.
+	 */
 	auto_ok = list_length(nodes) == 1 &&
 		hygiene_exec_nesting_level == 0 &&
+		noop_writers_len == 0 &&
+		ActivePortal != NULL && list_length(ActivePortal->stmts) == 1 &&
 		!IsTransactionBlock() &&
 		!IsSubTransaction() &&
 		XactIsoLevel == XACT_READ_COMMITTED &&
 		!queryDesc->plannedstmt->hasModifyingCTE &&
 		!TransactionIdIsValid(GetTopTransactionIdIfAny());
+	if (auto_ok)
+	{
+		ModifyTableState *mt = linitial(nodes);
+
+		auto_ok = (noop_mode_guc == NOOP_AUTO ||
+				   hash_get_num_entries(noop_overrides) > 0) &&
+			noop_auto_statement_ok(queryDesc, mt);
+	}
+
+	qt = noop_query_touch(queryDesc, nodes);
+
+	/* the cleanup exists before the states it unregisters */
+	cb = palloc0(sizeof(MemoryContextCallback));
+	cb->func = noop_query_done;
+	cb->arg = NULL;
+	MemoryContextRegisterResetCallback(estate->es_query_cxt, cb);
 
 	foreach(lc, nodes)
 	{
-		NoopModify *nm = noop_setup_node(lfirst(lc), estate, auto_ok);
+		NoopModify *nm;
 
+		if (!noop_node_updates(lfirst(lc)))
+			continue;
+		nm = noop_setup_node(lfirst(lc), estate, auto_ok, qt);
 		if (nm == NULL)
 			continue;
 		nm->next = head;
 		head = nm;
-		noop_register(nm);
-	}
-
-	if (head != NULL)
-	{
-		cb = palloc0(sizeof(MemoryContextCallback));
-		cb->func = noop_query_done;
 		cb->arg = head;
-		MemoryContextRegisterResetCallback(estate->es_query_cxt, cb);
+		noop_register(nm);
 	}
 	MemoryContextSwitchTo(oldcxt);
 }
@@ -1483,15 +2054,19 @@ noop_ExecutorStart(QueryDesc *queryDesc, int eflags)
 
 	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
 		return;
-	if (stmt->commandType != CMD_UPDATE && stmt->commandType != CMD_MERGE &&
-		stmt->commandType != CMD_INSERT && !stmt->hasModifyingCTE)
-		return;
 	if (!HYGIENE_ACTIVE())
 		return;
-	noop_ensure_overrides();
-	if (noop_mode_guc == NOOP_OFF && hash_get_num_entries(noop_overrides) == 0)
-		return;
-	noop_setup_query(queryDesc);
+	if (stmt->commandType == CMD_UPDATE || stmt->commandType == CMD_MERGE ||
+		stmt->commandType == CMD_INSERT || stmt->hasModifyingCTE)
+	{
+		if (!noop_ensure_overrides())
+			hygiene_debug_notice("noop_updates: settings table locked, statement left alone");
+		else if (noop_mode_guc != NOOP_OFF ||
+				 hash_get_num_entries(noop_overrides) > 0)
+			noop_setup_query(queryDesc);
+	}
+	/* after the setup: the query's own writers are checked per node */
+	noop_writer_remember(queryDesc);
 }
 
 /* Define the GUC, install the hook and the cache callbacks; called from _PG_init. */
@@ -1505,7 +2080,7 @@ noop_update_init(void)
 							 "UPDATE skips unchanged rows without locking them. A per-table setting in "
 							 "hygiene.noop_update_settings overrides this.",
 							 &noop_mode_guc,
-							 NOOP_LOCK,
+							 NOOP_OBSERVE,
 							 noop_mode_options,
 							 PGC_SUSET,
 							 0,

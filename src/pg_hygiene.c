@@ -31,6 +31,7 @@
 #include "utils/guc.h"
 #include "utils/timestamp.h"
 
+#include "extension_objects.h"
 #include "pg_hygiene.h"
 #include "table_stats.h"
 #include "ddl_guard.h"
@@ -43,6 +44,7 @@ PG_MODULE_MAGIC;
 
 int			hygiene_exec_nesting_level = 0;
 int			hygiene_plan_nesting_level = 0;
+int			hygiene_start_nesting_level = 0;
 bool		hygiene_debug = false;
 
 static planner_hook_type prev_planner_hook = NULL;
@@ -82,17 +84,25 @@ hygiene_planner(Query *parse, const char *query_string, int cursorOptions,
 	return result;
 }
 
-/* ExecutorStart hook: count top-level statements. */
+/* ExecutorStart hook: track its nesting; count client statements. */
 static void
 hygiene_ExecutorStart(QueryDesc *queryDesc, int eflags)
 {
-	if (prev_ExecutorStart)
-		prev_ExecutorStart(queryDesc, eflags);
-	else
-		standard_ExecutorStart(queryDesc, eflags);
-
-	if (hygiene_exec_nesting_level == 0 && HYGIENE_ACTIVE())
-		hygiene_count_statement();
+	hygiene_start_nesting_level++;
+	PG_TRY();
+	{
+		if (prev_ExecutorStart)
+			prev_ExecutorStart(queryDesc, eflags);
+		else
+			standard_ExecutorStart(queryDesc, eflags);
+		if (HYGIENE_CLIENT_START() && HYGIENE_ACTIVE())
+			hygiene_count_statement();
+	}
+	PG_FINALLY();
+	{
+		hygiene_start_nesting_level--;
+	}
+	PG_END_TRY();
 }
 
 /* ExecutorRun hook: track nesting so that modules can tell top level apart. */
@@ -186,6 +196,8 @@ _PG_init(void)
 
 	/* Shared memory first: the other modules' hooks rely on it. */
 	shmem_init();
+	/* Extension members, not names, for every module (S1, S3). */
+	extension_objects_init();
 
 	/*
 	 * Each module defines its GUCs and chains its hooks here.  A hook

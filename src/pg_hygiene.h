@@ -20,6 +20,7 @@
 #include "postgres.h"
 
 #include "access/parallel.h"
+#include "tcop/pquery.h"
 #include "tcop/utility.h"
 
 #include "compat.h"
@@ -37,6 +38,38 @@
  */
 extern int	hygiene_exec_nesting_level;
 extern int	hygiene_plan_nesting_level;
+
+/*
+ * Nesting depth of ExecutorStart, kept likewise: 1 inside a module's
+ * ExecutorStart hook for a statement whose start is not nested in another
+ * ExecutorStart (initial partition pruning may call functions that run
+ * queries), 0 elsewhere at top level.
+ */
+extern int	hygiene_start_nesting_level;
+
+/*
+ * Is the current hook call (ExecutorStart: start_level 1; ExecutorRun,
+ * ExecutorFinish or ProcessUtility: exec_level 1) the work of a statement a
+ * client sent?  "Top level" is not nesting level 0: deferred triggers and
+ * deferred foreign-key checks run at COMMIT outside any portal, and
+ * functions folded while planning run before the statement's portal exists.
+ * Both belong to the client statement that caused them and are never
+ * admitted, counted or rejected on their own.  A client statement always
+ * runs in a portal (ActivePortal), at no plan or executor nesting.
+ */
+static inline bool
+hygiene_client_level(int exec_level, int start_level)
+{
+	return hygiene_exec_nesting_level == exec_level &&
+		hygiene_start_nesting_level == start_level &&
+		hygiene_plan_nesting_level == 0 &&
+		ActivePortal != NULL;
+}
+
+/* Inside an ExecutorStart hook: is this a client statement's start? */
+#define HYGIENE_CLIENT_START()		hygiene_client_level(0, 1)
+/* Inside an ExecutorRun/ExecutorFinish/ProcessUtility hook: a client statement? */
+#define HYGIENE_CLIENT_TOP()		hygiene_client_level(1, 0)
 
 /* pg_hygiene.debug: NOTICE every hook decision (for tests). */
 extern bool hygiene_debug;

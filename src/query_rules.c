@@ -88,11 +88,18 @@
 #include "utils/timestamp.h"
 #include "utils/wait_event.h"
 
+#include "extension_objects.h"
 #include "pg_hygiene.h"
 #include "query_rules.h"
 
 /* Databases whose version counters fit in shared memory. */
 #define QR_MAX_DBS			128
+/*
+ * Slowest rate a throttle rule may have: one statement a day (the SQL
+ * functions reject slower ones; rows stored before 0.3 are raised to it), so
+ * that the wait until the next token is always a representable number.
+ */
+#define QR_MIN_PER_SECOND	(1.0 / 86400.0)
 /* How often the table is reread where the trigger cannot signal changes. */
 #define QR_CHECK_INTERVAL_US	USECS_PER_SEC
 /* Dry-run log lines per rule: at most one per this interval. */
@@ -186,6 +193,7 @@ static bool qr_db_tried = false;
 static bool qr_changed_in_xact = false;
 static bool qr_warned_full = false;
 
+static void qr_blank_controls(char *str);
 static dlist_head qr_held_list = DLIST_STATIC_INIT(qr_held_list);
 static bool qr_exit_registered = false;
 
@@ -384,8 +392,7 @@ qr_adopt_empty(uint64 version)
 static bool
 qr_refresh(uint64 version)
 {
-	Oid			nsp;
-	Oid			relid = InvalidOid;
+	Oid			relid;
 	Relation	rel;
 	MemoryContext newcxt;
 	MemoryContext oldcxt;
@@ -399,9 +406,8 @@ qr_refresh(uint64 version)
 		!OidIsValid(MyDatabaseId))
 		return false;
 
-	nsp = get_namespace_oid("hygiene", true);
-	if (OidIsValid(nsp))
-		relid = get_relname_relid("query_rule", nsp);
+	/* Only the extension's own table, never one found by name (S1). */
+	relid = hygiene_extension_object(HYGIENE_OBJ_QUERY_RULE);
 
 	newcxt = AllocSetContextCreate(TopMemoryContext, "pg_hygiene query rules",
 								   ALLOCSET_SMALL_SIZES);
@@ -466,6 +472,9 @@ qr_refresh(uint64 version)
 				r.queryid = DatumGetInt64(d);
 				d = slot_getattr(slot, a_role, &isnull);
 				r.roleid = isnull ? InvalidOid : DatumGetObjectId(d);
+				/* role 0 names no role: not a second "every role" rule */
+				if (!isnull && !OidIsValid(r.roleid))
+					continue;
 				d = slot_getattr(slot, a_action, &isnull);
 				if (isnull)
 					continue;
@@ -477,6 +486,8 @@ qr_refresh(uint64 version)
 				r.per_second = isnull ? 0 : DatumGetFloat8(d);
 				if (!(r.per_second > 0 && !isinf(r.per_second)))
 					r.per_second = 0;
+				else if (r.per_second < QR_MIN_PER_SECOND)
+					r.per_second = QR_MIN_PER_SECOND;	/* stored before 0.3 */
 				d = slot_getattr(slot, a_conc, &isnull);
 				r.max_concurrent = isnull ? 0 : Max(DatumGetInt32(d), 0);
 				d = slot_getattr(slot, a_dry, &isnull);
@@ -486,6 +497,7 @@ qr_refresh(uint64 version)
 				d = slot_getattr(slot, a_reason, &isnull);
 				r.reason = MemoryContextStrdup(newcxt,
 											   isnull ? "" : TextDatumGetCString(d));
+				qr_blank_controls(r.reason);
 
 				/* A throttle rule without any limit does nothing. */
 				if (!r.block && r.per_second == 0 && r.max_concurrent == 0)
@@ -591,6 +603,21 @@ qr_maybe_refresh(void)
 		 */
 		if (pg_atomic_compare_exchange_u64(&qr_db->last_check, &last, (uint64) now))
 			qr_refresh(v);
+	}
+}
+
+/*
+ * Blank out control characters (newlines above all) of a reason stored
+ * before 0.3 rejected them: the reason goes into DETAIL lines, where a
+ * newline could forge a HINT or CONTEXT line.
+ */
+static void
+qr_blank_controls(char *str)
+{
+	for (; *str; str++)
+	{
+		if ((unsigned char) *str < 0x20 || *str == 0x7f)
+			*str = ' ';
 	}
 }
 
@@ -890,9 +917,12 @@ qr_take_token(QrRule *r, QrEntry *e, int64 may_wait_us, bool dry_run)
 			e->tokens -= 1.0;
 		else
 		{
-			int64		due = (int64) ceil((1.0 - e->tokens) / r->per_second * USECS_PER_SEC);
+			double		wait = ceil((1.0 - e->tokens) / r->per_second * USECS_PER_SEC);
+			int64		due;
 
-			due = Max(due, 1);
+			/* per_second >= QR_MIN_PER_SECOND keeps it below a day; be sure */
+			wait = Min(wait, (double) USECS_PER_DAY * 2);
+			due = Max((int64) wait, 1);
 			if (!dry_run && due <= may_wait_us)
 			{
 				e->tokens -= 1.0;	/* reserve: later arrivals queue behind */
@@ -910,7 +940,7 @@ qr_take_token(QrRule *r, QrEntry *e, int64 may_wait_us, bool dry_run)
 static bool
 qr_can_wait(void)
 {
-	return hygiene_exec_nesting_level == 0 &&
+	return HYGIENE_CLIENT_START() &&
 		MyBackendType == B_BACKEND &&
 		!IsTransactionBlock() &&
 		!TransactionIdIsValid(GetTopTransactionIdIfAny());

@@ -5,7 +5,8 @@
  *		behind hygiene.table_write_stats.
  *
  * A fixed-size shared hash keyed by (database, table) holds cumulative
- * counters.  Its size is pg_hygiene.table_stats_max (set at server start);
+ * counters.  Its size is pg_hygiene.table_stats_max (set at server start,
+ * allocated then, never grown: HASH_FIXED_SIZE);
  * when it is full, new tables are not tracked and the rows they would have
  * added are counted in "dropped", shown by hygiene.status, so that nothing
  * disappears silently.  The counters live only in memory: a restart loses
@@ -25,11 +26,13 @@
 
 #include "fmgr.h"
 #include "funcapi.h"
+#include "catalog/pg_authid.h"
 #include "miscadmin.h"
 #include "port/atomics.h"
 #include "storage/ipc.h"
 #include "storage/lwlock.h"
 #include "storage/shmem.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/hsearch.h"
@@ -104,7 +107,7 @@ table_stats_shmem_startup(void)
 	info.entrysize = sizeof(TableStatsEntry);
 	ts_hash = ShmemInitHash("pg_hygiene table_stats hash",
 							table_stats_max, table_stats_max,
-							&info, HASH_ELEM | HASH_BLOBS);
+							&info, HASH_ELEM | HASH_BLOBS | HASH_FIXED_SIZE);
 	LWLockRelease(AddinShmemInitLock);
 }
 
@@ -127,6 +130,30 @@ table_stats_init(void)
 	shmem_startup_hook = table_stats_shmem_startup;
 }
 
+/*
+ * Counters saturate at 2^53 rows (about 9.0e15: 285 years at a million rows
+ * a second).  They are shown as bigint; a sum that wrapped would read as a
+ * negative count, and the views add and scale counters, so the cap leaves
+ * room for that in bigint and keeps every value exact in float8.
+ */
+#define TABLE_STATS_COUNTER_MAX (UINT64CONST(1) << 53)
+
+/* Add to one counter, saturating at TABLE_STATS_COUNTER_MAX. */
+static void
+table_stats_add_saturating(pg_atomic_uint64 *counter, uint64 d)
+{
+	uint64		old = pg_atomic_read_u64(counter);
+	uint64		new;
+
+	do
+	{
+		new = (old >= TABLE_STATS_COUNTER_MAX || d >= TABLE_STATS_COUNTER_MAX - old) ?
+			TABLE_STATS_COUNTER_MAX : old + d;
+		if (new == old)
+			return;
+	} while (!pg_atomic_compare_exchange_u64(counter, &old, new));
+}
+
 /* Add a statement's counts to its entry. */
 static void
 table_stats_bump(TableStatsEntry *entry, const TableStatsDelta *delta)
@@ -135,7 +162,7 @@ table_stats_bump(TableStatsEntry *entry, const TableStatsDelta *delta)
 
 	for (int i = 0; i < TABLE_STATS_NCOUNTERS; i++)
 		if (d[i] != 0)
-			pg_atomic_fetch_add_u64(&entry->counters[i], d[i]);
+			table_stats_add_saturating(&entry->counters[i], d[i]);
 }
 
 /* Add one statement's counts for one table of the current database. */
@@ -162,12 +189,20 @@ table_stats_add(Oid relid, const TableStatsDelta *delta)
 	}
 	LWLockRelease(ts_shared->lock);
 
-	/* Not there yet: insert under the exclusive lock (someone may beat us). */
+	/*
+	 * Not there yet: insert under the exclusive lock (someone may beat us).
+	 * Bounded twice over: the hash is HASH_FIXED_SIZE, so it never borrows
+	 * from the shared-memory slack the lock tables grow into, and a full
+	 * hash is recognised by its count before HASH_ENTER_NULL is tried.
+	 */
 	LWLockAcquire(ts_shared->lock, LW_EXCLUSIVE);
-	entry = hash_search(ts_hash, &key, HASH_ENTER_NULL, &found);
+	if (hash_get_num_entries(ts_hash) >= table_stats_max)
+		entry = hash_search(ts_hash, &key, HASH_FIND, &found);
+	else
+		entry = hash_search(ts_hash, &key, HASH_ENTER_NULL, &found);
 	if (entry == NULL)
 	{
-		pg_atomic_fetch_add_u64(&ts_shared->dropped, delta->rows_updated);
+		table_stats_add_saturating(&ts_shared->dropped, delta->rows_updated);
 		LWLockRelease(ts_shared->lock);
 		return;
 	}
@@ -193,8 +228,9 @@ table_stats_require_shmem(void)
 }
 
 /*
- * hygiene._table_write_stats(): every tracked table of every database, with
- * counters in the order of TableStatsDelta.
+ * hygiene._table_write_stats(): every tracked table of the current database
+ * (of every database for roles with the privileges of pg_read_all_stats),
+ * with counters in the order of TableStatsDelta.
  */
 Datum
 hygiene_table_write_stats(PG_FUNCTION_ARGS)
@@ -202,9 +238,13 @@ hygiene_table_write_stats(PG_FUNCTION_ARGS)
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	HASH_SEQ_STATUS status;
 	TableStatsEntry *entry;
+	bool		see_all;
 
 	table_stats_require_shmem();
 	InitMaterializedSRF(fcinfo, 0);
+
+	/* Other databases' relation OIDs are for monitoring roles only (S5). */
+	see_all = has_privs_of_role(GetUserId(), ROLE_PG_READ_ALL_STATS);
 
 	LWLockAcquire(ts_shared->lock, LW_SHARED);
 	hash_seq_init(&status, ts_hash);
@@ -214,6 +254,8 @@ hygiene_table_write_stats(PG_FUNCTION_ARGS)
 		bool		nulls[3 + TABLE_STATS_NCOUNTERS] = {false};
 		int			col = 0;
 
+		if (!see_all && entry->key.dbid != MyDatabaseId)
+			continue;
 		values[col++] = ObjectIdGetDatum(entry->key.dbid);
 		values[col++] = ObjectIdGetDatum(entry->key.relid);
 		values[col++] = TimestampTzGetDatum(entry->since);
