@@ -3,17 +3,23 @@
 # instances with pg_hygiene preloaded, and end with "N passed, M failed".
 #
 #   bash scripts/test.sh            all kinds
-#   bash scripts/test.sh regress    one kind: regress | isolation | tap
+#   bash scripts/test.sh regress    one kind: regress | isolation | tap | package
+#
+# The kind "package" (scripts/package-test.sh: build the Debian package, install it into
+# the system PostgreSQL tree, create, update and drop the extension, purge it) runs only
+# as root; otherwise it is skipped, and said so.
 #
 # Works as root (installs what is missing, runs the servers as an unprivileged user) and
 # as an ordinary user who has postgresql-server-dev-NN and libipc-run-perl (NN: see
 # detect_pg_major in common.sh; PG_MAJOR=NN picks another installed version).
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-kinds=${*:-regress isolation tap}
+kinds=${*:-regress isolation tap package}
 
 # One run at a time per machine: "make install" writes the shared PostgreSQL tree.
-exec 9>"/tmp/pg_hygiene-test.$(printf '%s' "$PG_CONFIG" | cksum | cut -d' ' -f1).lock"
+PG_HYGIENE_TEST_LOCK="/tmp/pg_hygiene-test.$(printf '%s' "$PG_CONFIG" | cksum | cut -d' ' -f1).lock"
+export PG_HYGIENE_TEST_LOCK    # held: scripts/package-test.sh must not wait for it
+exec 9>"$PG_HYGIENE_TEST_LOCK"
 flock 9
 ensure_packages test
 build_and_install
@@ -82,7 +88,27 @@ for kind in $kinds; do
 			fi
 		done
 		;;
-	*) die "unknown test kind '$kind' (regress, isolation, tap)" ;;
+	package)
+		if [ "$(id -u)" -ne 0 ]; then
+			echo "package: skipped (needs root: dpkg -i into the system PostgreSQL tree)"
+			continue
+		fi
+		say "package test"
+		log=$LOGS/package.log
+		rc=0
+		bash "$TOP/scripts/package-test.sh" >"$log" 2>&1 || rc=$?
+		if [ "$rc" -eq 0 ]; then
+			passed=$((passed + 1))
+			echo "scripts/package-test.sh ... ok ($(grep -cE '^ok: ' "$log") checks)"
+		elif [ "$rc" -eq 77 ]; then
+			echo "package: $(grep '^skipped' "$log")"
+		else
+			failed=$((failed + 1))
+			echo "scripts/package-test.sh ... FAILED"
+			tail -40 "$log"
+		fi
+		;;
+	*) die "unknown test kind '$kind' (regress, isolation, tap, package)" ;;
 	esac
 done
 

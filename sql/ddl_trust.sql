@@ -94,6 +94,15 @@ REINDEX SCHEMA public;
 REINDEX DATABASE :"DBNAME";
 CREATE TABLE public.dtr_new (id int);
 RESET ROLE;
+-- VACUUM waits for the table's lock before its own permission check, as on stock;
+-- the guard's shorter lock limit is not applied to a table the role may not vacuum
+SET pg_hygiene.ddl_lock_timeout = '100ms';
+SET lock_timeout = '1s';
+SET ROLE dtr_nobody;
+VACUUM FULL dtr_big;
+RESET ROLE;
+SET pg_hygiene.ddl_lock_timeout = '5s';
+SET lock_timeout = '300ms';
 -- nothing recorded for dtr_nobody
 SELECT count(*) AS nobody_events FROM hygiene.ddl_events
 WHERE event_id > :ev0 AND role_name = 'dtr_nobody';

@@ -52,6 +52,35 @@ RESET SESSION AUTHORIZATION;
 SELECT rejected_rate FROM hygiene.role_stats WHERE rolname = 'lim_trust_rate';
 RESET pg_hygiene.max_statements_per_second;
 
+-- ... nor does the plan cost cap, which still stops the same query run by a client
+-- statement or an immediate trigger.
+CREATE TABLE lim_trust_pc (id int);
+GRANT ALL ON lim_trust_pc TO lim_trust_rate;
+CREATE FUNCTION lim_trust_pc_f() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM count(*) FROM lim_trust_pa a, lim_trust_pa b;
+  RETURN NULL;
+END $$;
+CREATE CONSTRAINT TRIGGER lim_trust_pc_c AFTER INSERT ON lim_trust_pc
+  DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION lim_trust_pc_f();
+SET pg_hygiene.max_plan_cost = 100;
+SET SESSION AUTHORIZATION lim_trust_rate;
+\set VERBOSITY sqlstate
+SELECT count(*) FROM lim_trust_pa a, lim_trust_pa b;
+\echo :LAST_ERROR_SQLSTATE
+INSERT INTO lim_trust_pc VALUES (1);
+BEGIN;
+SET CONSTRAINTS lim_trust_pc_c IMMEDIATE;
+INSERT INTO lim_trust_pc VALUES (2);
+\echo :LAST_ERROR_SQLSTATE
+ROLLBACK;
+\set VERBOSITY default
+RESET SESSION AUTHORIZATION;
+RESET pg_hygiene.max_plan_cost;
+SELECT count(*) AS committed FROM lim_trust_pc;
+DROP TABLE lim_trust_pc;
+DROP FUNCTION lim_trust_pc_f();
+
 -- L11: queries run by a function the planner folds belong to the statement being
 -- planned: one admission, not eleven (with 5 tokens, the old count was rejected).
 SET pg_hygiene.max_statements_per_second = 5;
@@ -213,6 +242,37 @@ SELECT id FROM lim_trust_pa WHERE id = 7;
 SELECT lim_trust_err('SELECT id FROM lim_trust_pa WHERE id = 7') AS nested;
 RESET SESSION AUTHORIZATION;
 DELETE FROM hygiene.query_rule WHERE queryid = :q;
+
+-- L1 for query rules: a query run at COMMIT (here by a deferred constraint trigger) is
+-- exempt from a rule that blocks its digest, counted as exempted; the COMMIT commits.
+-- The same query as a client statement, or from an immediate trigger, is blocked.
+CREATE TABLE lim_trust_trg (id int);
+GRANT ALL ON lim_trust_trg TO lim_trust_cnt;
+CREATE FUNCTION lim_trust_trg_f() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM id FROM lim_trust_pa WHERE id = 7;
+  RETURN NULL;
+END $$;
+CREATE CONSTRAINT TRIGGER lim_trust_trg_c AFTER INSERT ON lim_trust_trg
+  DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION lim_trust_trg_f();
+SELECT hygiene.block_query(:q, 'blocked digest') > 0 AS blocked;
+SET SESSION AUTHORIZATION lim_trust_cnt;
+\set VERBOSITY terse
+SELECT id FROM lim_trust_pa WHERE id = 7;
+\echo :LAST_ERROR_SQLSTATE
+INSERT INTO lim_trust_trg VALUES (1);
+BEGIN;
+SET CONSTRAINTS lim_trust_trg_c IMMEDIATE;
+INSERT INTO lim_trust_trg VALUES (2);
+\echo :LAST_ERROR_SQLSTATE
+ROLLBACK;
+\set VERBOSITY default
+RESET SESSION AUTHORIZATION;
+SELECT count(*) AS committed FROM lim_trust_trg;
+SELECT blocked, exempted FROM hygiene.query_rules WHERE queryid = :q;
+SELECT hygiene.remove_query_rule(:q) > 0 AS removed;
+DROP TABLE lim_trust_trg;
+DROP FUNCTION lim_trust_trg_f();
 
 DROP FUNCTION lim_trust_try(text), lim_trust_err(text), lim_trust_qid(text), lim_trust_fold(int),
   lim_trust_admitted(name), lim_trust_f4();

@@ -131,6 +131,17 @@ CREATE FUNCTION tw_trg_bru() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN
 CREATE TRIGGER tw_trg_bru BEFORE UPDATE ON tw_trg FOR EACH ROW EXECUTE FUNCTION tw_trg_bru();
 CREATE FUNCTION tw_trg_set(i int, val int) RETURNS int LANGUAGE plpgsql AS
 $$ BEGIN UPDATE tw_trg SET v = val WHERE id = i; RETURN val; END $$;
+-- a BEFORE trigger that rewrites its own row, then makes the outer update a no-op
+CREATE TABLE tw_self (id int PRIMARY KEY, v int);
+CREATE FUNCTION tw_self_bru() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF NEW.v = 77 THEN
+    UPDATE tw_self SET v = v WHERE id = NEW.id;
+    NEW := OLD;
+  END IF;
+  RETURN NEW;
+END $$;
+CREATE TRIGGER tw_self_bru BEFORE UPDATE ON tw_self FOR EACH ROW EXECUTE FUNCTION tw_self_bru();
 -- a cursor FOR UPDATE open while a later statement updates a row it has not reached
 CREATE FUNCTION tw_loop() RETURNS int LANGUAGE plpgsql AS $$
 DECLARE c refcursor; r record; n int := 0;
@@ -146,7 +157,31 @@ BEGIN
   INSERT INTO tlog VALUES ('rows ' || n);
   RETURN n;
 END $$;
+-- WHERE CURRENT OF a cursor FOR UPDATE whose join returns a target row twice: stock
+-- skips the second (updated by a later command), a suppressed row would come back
+CREATE FUNCTION tw_cur(join_twice bool) RETURNS int LANGUAGE plpgsql AS $$
+DECLARE c refcursor; r record; n int := 0;
+BEGIN
+  IF join_twice THEN
+    OPEN c FOR SELECT tw.id FROM tw JOIN (VALUES (1), (1)) s(x) ON tw.id = s.x FOR UPDATE OF tw;
+  ELSE
+    OPEN c FOR SELECT tw.id FROM tw ORDER BY id FOR UPDATE;
+  END IF;
+  LOOP
+    FETCH c INTO r;
+    EXIT WHEN NOT FOUND;
+    n := n + 1;
+    UPDATE tw SET v = 1 WHERE CURRENT OF c;
+  END LOOP;
+  CLOSE c;
+  INSERT INTO tlog VALUES ('rows ' || n);
+  RETURN n;
+END $$;
 INSERT INTO cases VALUES
+  ('n10_current_of_join',
+   'TRUNCATE tw, tlog; INSERT INTO tw VALUES (1, 1), (2, 1); SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off',
+   'SELECT tw_cur(true)', 'SELECT string_agg(msg, '','') FROM tlog'),
+  ('n10_current_of', :'tw_reset', 'SELECT tw_cur(false)', 'SELECT string_agg(msg, '','') FROM tlog'),
   ('n10_function_update', :'tw_reset',
    'UPDATE tw SET v = tw_set(id, v) WHERE id = 1', :'tw_state'),
   ('n10_function_update_trigger_path',
@@ -155,6 +190,8 @@ INSERT INTO cases VALUES
    'SELECT string_agg(id || ''='' || v, '','') FROM tw_trg'),
   ('n10_function_delete', :'tw_reset',
    'DELETE FROM tw WHERE id = 1 AND tw_set(id, v) = 1', :'tw_state'),
+  ('n10_trigger_rewrites_own_row', 'TRUNCATE tw_self; INSERT INTO tw_self VALUES (1, 1)',
+   'UPDATE tw_self SET v = 77', 'SELECT string_agg(id || ''='' || v, '','') FROM tw_self'),
   ('n10_cursor_for_update', :'tw_reset',
    'SELECT tw_loop()', 'SELECT string_agg(msg, '','') FROM tlog');
 
@@ -227,6 +264,8 @@ RESET ROLE;
 SELECT count(*) FROM hygiene.noop_update_settings;
 
 DROP SEQUENCE tcalls;
+DROP TABLE tw_self;
+DROP FUNCTION tw_self_bru, tw_cur;
 DROP TABLE tw, tp, tlog, tm, ti, ti_child, toc, toc_trg, tlimit, tchk, tw_trg, ta, ta_audit CASCADE;
 DROP VIEW results;
 DROP TABLE cases;

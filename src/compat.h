@@ -52,13 +52,15 @@
 #endif
 
 /*
- * This backend's index into the PGPROC array: 17 removed PGPROC.pgprocno and
- * added MyProcNumber, which holds the same number.
+ * This backend's (and a PGPROC's) index into the PGPROC array: 17 removed
+ * PGPROC.pgprocno and added MyProcNumber and GetNumberFromPGProc().
  */
 #if PG_VERSION_NUM >= 170000
 #define HYGIENE_MY_PROC_NUMBER ((int) MyProcNumber)
+#define HYGIENE_PROC_NUMBER(proc) ((int) GetNumberFromPGProc(proc))
 #else
 #define HYGIENE_MY_PROC_NUMBER (MyProc->pgprocno)
+#define HYGIENE_PROC_NUMBER(proc) ((proc)->pgprocno)
 #endif
 
 /*

@@ -490,6 +490,17 @@ ddl_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 
 		if (context != PROCESS_UTILITY_SUBCOMMAND)
 			hits = ddl_check_statement(parsetree, &target_exempt);
+
+		/*
+		 * No limits for an exempt target: a temporary table or one created
+		 * in this transaction, or a VACUUM whose tables the role may not
+		 * vacuum (stock waits for their lock, then skips them).
+		 */
+		if (target_exempt && lock_lowered)
+		{
+			LockTimeout = save_lock_timeout;
+			lock_lowered = false;
+		}
 		foreach(lc, hits)
 			ddl_report((DdlViolation *) lfirst(lc));
 

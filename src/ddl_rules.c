@@ -686,7 +686,7 @@ ddl_check_vacuum(VacuumStmt *stmt, bool *target_exempt)
 			continue;
 		ddl_measure(vrel->relation, true, DDL_PERM_VACUUM, &t);
 		if (!t.found)
-			continue;
+			continue;			/* missing, or the role may not vacuum it */
 		if (!t.exempt)
 			all_exempt = false;
 		if (t.exempt || t.size == 0)

@@ -25,6 +25,8 @@
  *	  database at commit, and forgets the cache at once (and again if the
  *	  transaction or subtransaction aborts);
  *	- while an extension script runs (creating_extension) nothing is cached.
+ * After such DDL the digest rules are reread as well (query_rules.c keeps
+ * its own cache, versioned in shared memory).
  * Nothing is looked up while the cache is valid: the hot path reads an array.
  *
  * Install safety: CREATE EXTENSION pg_hygiene runs the 0.1 base script into
@@ -72,6 +74,7 @@
 
 #include "extension_objects.h"
 #include "pg_hygiene.h"
+#include "query_rules.h"
 
 #define HYGIENE_EXTENSION_NAME	"pg_hygiene"
 
@@ -289,6 +292,8 @@ extobj_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 	{
 		extobj_invalidate();
 		CacheInvalidateRelcacheByRelid(ExtensionRelationId);
+		/* Rules cached from a dropped (or new) table: reread them. */
+		query_rules_extension_changed();
 	}
 }
 

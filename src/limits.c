@@ -360,8 +360,12 @@ lim_ExecutorStart(QueryDesc *queryDesc, int eflags)
 
 	if ((admission || wal || lim_max_plan_cost > 0) && HYGIENE_ACTIVE())
 	{
-		/* Plan caps: reject before the executor initialises anything. */
-		if (lim_max_plan_cost > 0 && !explain_only &&
+		/*
+		 * Plan caps: reject before the executor initialises anything; never
+		 * work run at COMMIT (no portal, not planning), which would refuse
+		 * the COMMIT.
+		 */
+		if (lim_max_plan_cost > 0 && !explain_only && !HYGIENE_COMMIT_WORK() &&
 			queryDesc->plannedstmt->planTree != NULL &&
 			queryDesc->plannedstmt->planTree->total_cost > lim_max_plan_cost &&
 			!lim_exempt())

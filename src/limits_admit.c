@@ -28,7 +28,9 @@
  * the lock table whether a backend waits for a lock it holds;
  * if so, it is admitted past the cap (what stock PostgreSQL would have done),
  * logged, and counted in role_stats.admitted_over_cap.  That also ends a lock
- * queue forming behind a statement that is not running.
+ * queue forming behind a statement that is not running.  A lock wait of the
+ * same role by a backend that holds no slot (its own LOCK TABLE) is no
+ * deadlock and does not admit: holders[] tells slot holders apart.
  *
  * Locking: the common path takes no lock.  A role's "active" count and the
  * instance-wide count are atomics, bumped with compare-and-swap against the
@@ -57,6 +59,7 @@
 #include "storage/lock.h"
 #include "storage/lwlock.h"
 #include "storage/proc.h"
+#include "storage/procarray.h"
 #include "storage/shmem.h"
 #include "utils/acl.h"
 #include "utils/array.h"
@@ -69,6 +72,18 @@
 
 #include "pg_hygiene.h"
 #include "limits_common.h"
+
+/*
+ * The role whose slot a backend holds (InvalidOid when none), indexed by
+ * pgprocno, one cache line each: written by its backend when it takes or
+ * gives back a slot, read by a queued statement that found the backend
+ * waiting for one of its locks (see lim_lock_waiter_behind_us).
+ */
+typedef union LimHolder
+{
+	pg_atomic_uint32 roleid;
+	char		pad[PG_CACHE_LINE_SIZE];
+} LimHolder;
 
 /* One queued statement, indexed by pgprocno. */
 typedef struct LimWaiter
@@ -97,7 +112,8 @@ typedef struct LimShared
 	pg_atomic_uint64 untracked; /* statements of roles the hash had no room for */
 	LWLock	   *lock;			/* role hash, waiters[], next_seq */
 	uint64		next_seq;
-	int			nwaiters;		/* length of waiters[] */
+	int			nwaiters;		/* length of waiters[] and holders[] */
+	LimHolder  *holders;		/* after waiters[], nwaiters of them */
 	LimWaiter	waiters[FLEXIBLE_ARRAY_MEMBER];
 } LimShared;
 
@@ -152,8 +168,11 @@ lim_waiter_count(void)
 static Size
 lim_shared_size(void)
 {
-	return add_size(offsetof(LimShared, waiters),
-					mul_size(lim_waiter_count(), sizeof(LimWaiter)));
+	Size		size = add_size(offsetof(LimShared, waiters),
+								mul_size(lim_waiter_count(), sizeof(LimWaiter)));
+
+	size = add_size(size, PG_CACHE_LINE_SIZE);	/* alignment of holders[] */
+	return add_size(size, mul_size(lim_waiter_count(), sizeof(LimHolder)));
 }
 
 /* shmem_request_hook: ask for the struct, the role hash and one LWLock. */
@@ -190,6 +209,11 @@ lim_shmem_startup(void)
 		pg_atomic_init_u64(&lim_shared->untracked, 0);
 		lim_shared->next_seq = 1;
 		lim_shared->nwaiters = lim_waiter_count();
+		lim_shared->holders = (LimHolder *)
+			CACHELINEALIGN((char *) lim_shared + offsetof(LimShared, waiters) +
+						   sizeof(LimWaiter) * lim_shared->nwaiters);
+		for (int i = 0; i < lim_shared->nwaiters; i++)
+			pg_atomic_init_u32(&lim_shared->holders[i].roleid, InvalidOid);
 	}
 	memset(&info, 0, sizeof(info));
 	info.keysize = sizeof(Oid);
@@ -400,6 +424,9 @@ lim_take_slot(const LimWaiter *me, bool force)
 	}
 	lim_held_role = me->role;
 	lim_held_total = (me->total_cap > 0);
+	if (me->role != NULL && MyProc != NULL)
+		pg_atomic_write_u32(&lim_shared->holders[HYGIENE_MY_PROC_NUMBER].roleid,
+							me->role->roleid);
 	return true;
 }
 
@@ -485,6 +512,9 @@ lim_release(bool lock_held)
 		pg_atomic_fetch_sub_u32(&lim_shared->total_active.value, 1);
 	role = lim_held_role;
 	total = lim_held_total;
+	if (role != NULL && MyProc != NULL)
+		pg_atomic_write_u32(&lim_shared->holders[HYGIENE_MY_PROC_NUMBER].roleid,
+							InvalidOid);
 	lim_held_role = NULL;
 	lim_held_total = false;
 	lim_held = 0;
@@ -612,10 +642,30 @@ lim_refill(LimRole *role, int rate, TimestampTz now)
  * deadlock_timeout of queueing.  Returns the pid of a backend found waiting
  * for us, or 0.
  */
+/*
+ * Is the backend with this pid one of our own role's (by its login role)
+ * that holds no slot?  Such a lock wait (say, the role's own LOCK TABLE,
+ * which is not counted) is no deadlock: the role's running statements end
+ * without it.  Admitting past the cap for it would let a role exceed its own
+ * cap at will.  A wait of another role, or of any slot holder, is
+ * answered by admission as before.
+ */
+static bool
+lim_own_lock_wait(int pid, Oid myrole)
+{
+	PGPROC	   *proc = BackendPidGetProc(pid);
+
+	if (proc == NULL)
+		return true;			/* gone: nobody waits any more */
+	return proc->roleId == myrole &&
+		pg_atomic_read_u32(&lim_shared->holders[HYGIENE_PROC_NUMBER(proc)].roleid) == InvalidOid;
+}
+
 static int
 lim_lock_waiter_behind_us(void)
 {
 	LockData   *data = GetLockStatusData();
+	Oid			myrole = GetSessionUserId();
 	int			found = 0;
 	int			i;
 	int			j;
@@ -641,7 +691,8 @@ lim_lock_waiter_behind_us(void)
 			if (other->pid == MyProcPid || other->waitLockMode == NoLock ||
 				memcmp(&other->locktag, &mine->locktag, sizeof(LOCKTAG)) != 0)
 				continue;
-			if (method->conflictTab[other->waitLockMode] & mine->holdMask)
+			if ((method->conflictTab[other->waitLockMode] & mine->holdMask) &&
+				!lim_own_lock_wait(other->pid, myrole))
 			{
 				found = other->pid;
 				break;
@@ -726,7 +777,8 @@ lim_reject(const LimWaiter *me, LimReason reason, bool may_wait, bool timed_out)
 	}
 	/* The instance-wide count is for monitoring roles only (S7). */
 	active_now = (int) pg_atomic_read_u32(&lim_shared->total_active.value);
-	running = has_privs_of_role(GetUserId(), ROLE_PG_READ_ALL_STATS) ?
+	running = (IsTransactionState() &&
+			   has_privs_of_role(GetUserId(), ROLE_PG_READ_ALL_STATS)) ?
 		psprintf(" and %d statements are running", active_now) : "";
 	if (timed_out)
 		ereport(ERROR,

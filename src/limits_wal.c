@@ -165,8 +165,8 @@ lim_wal_statement_start(void)
 /*
  * Replacement ExecProcNodeReal of a wrapped node (the top node of a
  * statement, and ModifyTable subplans): charge every 8kB, and pay for it
- * while a client statement runs; work run at COMMIT (deferred triggers,
- * ActivePortal unset) is charged but never stalled.
+ * while a client request runs; work run at COMMIT (deferred triggers, no
+ * client request) is charged but never stalled.
  */
 static TupleTableSlot *
 lim_wal_exec_node(PlanState *node)
@@ -177,7 +177,7 @@ lim_wal_exec_node(PlanState *node)
 		pgWalUsage.wal_bytes - lim_wal_mark >= LIM_WAL_CHUNK)
 	{
 		lim_wal_charge();
-		if (ActivePortal != NULL)
+		if (hygiene_in_client_request())
 			lim_wal_pay();
 	}
 	for (i = lim_nwrapped - 1; i >= 0; i--)

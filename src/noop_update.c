@@ -26,7 +26,8 @@
  *	  COMMITTED).  If the locked version is the compared one, the row is
  *	  consumed here and counted in es_processed; otherwise it goes to
  *	  ModifyTable, whose ordinary EvalPlanQual path does the rest.  In auto
- *	  mode, for a qualifying statement, the lock is skipped.
+ *	  mode, for a qualifying statement (noop_setup_query), the lock is skipped
+ *	  for a row that no other transaction holds (noop_auto_must_lock).
  *
  *	- Trigger path (tables with user BEFORE ROW UPDATE triggers, and the
  *	  target of INSERT ... ON CONFLICT DO UPDATE): the executor locks the row
@@ -36,6 +37,14 @@
  *	  to the query's own copy of the relation's TriggerDesc; it compares
  *	  NEW with OLD after every user trigger and returns NULL for a no-op,
  *	  counting the row in es_processed itself.
+ *
+ * Where suppression could differ from stock, the row takes the stock path
+ * and is counted as ineligible: a row another writer may still touch (another
+ * ModifyTable node or FOR UPDATE of the same query, or a query still running
+ * around this one: see NoopWriter), transition tables of the root, CHECK
+ * constraints with mutable functions, ON CONFLICT with several proposed rows
+ * and a WHERE or BEFORE triggers, a row rewritten by a nested statement since
+ * the executor locked it.  The default mode, observe, only counts.
  *
  * Per-query state (NoopModify, one per ModifyTable node) lives in the
  * query's es_query_cxt; a memory context reset callback adds the counts to
@@ -47,9 +56,13 @@
  * in its private tgargs, validated against that registry.
  *
  * The per-table override table is read into a backend cache rebuilt after
- * a relcache invalidation of that table (its statement trigger sends one)
- * or a pg_namespace change (CREATE/DROP EXTENSION); nothing is looked up for
- * statements that modify nothing.
+ * a relcache invalidation of that table (its statement trigger sends one),
+ * of pg_extension (extension DDL, see extension_objects.c) or a pg_namespace
+ * change; the table and the trigger function are extension members, never
+ * found by name (extension_objects.c); nothing is looked up for
+ * statements that modify nothing.  A new cache is published only after a
+ * complete read, and the settings table is never waited for (a statement
+ * that finds it locked by DDL runs as on stock).
  *
  * IDENTIFICATION
  *	  src/noop_update.c
@@ -146,6 +159,7 @@ typedef struct NoopRel
 	bool		use_trigger;	/* compared by the appended trigger */
 	NoopMode	mode;			/* effective mode for this table */
 	int			ineligible;		/* NOOP_ELIGIBLE or a TableStatsIneligible */
+	const char *why;			/* detail of INELIGIBLE_OTHER for the debug NOTICE */
 	int			ncols;			/* UPDATE: number of SET columns */
 	AttrNumber *colnos;			/* UPDATE: target attno of each SET column */
 	TupleTableSlot *oldslot;	/* version the scan produced */
@@ -1121,6 +1135,34 @@ noop_exec_subplan(PlanState *node)
  */
 
 /*
+ * Was the version at tid updated or deleted by our own transaction since the
+ * executor locked it (by a statement that a BEFORE trigger, a function in
+ * ON CONFLICT's WHERE or SET, or a deferred part of this command ran)?
+ * Stock then fails in heap_update with "tuple to be updated was already
+ * modified by an operation triggered by the current command"; a suppressed
+ * row would hide that.
+ */
+static bool
+noop_self_modified(NoopRel *nr, ItemPointer tid)
+{
+	TupleTableSlot *slot = nr->lockslot;
+	bool		modified = true;
+
+	if (table_tuple_fetch_row_version(nr->rri->ri_RelationDesc, tid,
+									  SnapshotAny, slot) &&
+		TTS_IS_BUFFERTUPLE(slot))
+	{
+		HeapTupleHeader hdr = ((BufferHeapTupleTableSlot *) slot)->base.tuple->t_data;
+
+		modified = !(hdr->t_infomask & HEAP_XMAX_INVALID) &&
+			!HEAP_XMAX_IS_LOCKED_ONLY(hdr->t_infomask) &&
+			TransactionIdIsCurrentTransactionId(HeapTupleHeaderGetUpdateXid(hdr));
+	}
+	ExecClearTuple(slot);
+	return modified;
+}
+
+/*
  * hygiene._noop_update_trigger(): internal BEFORE ROW UPDATE trigger that
  * pg_hygiene appends to the query's copy of a table's triggers.  It runs
  * after every user trigger, on a row the executor has locked already.
@@ -1194,6 +1236,14 @@ hygiene_noop_update_trigger(PG_FUNCTION_ARGS)
 	{
 		nr->delta.ineligible[INELIGIBLE_OTHER]++;
 		nr->delta.nonindexed_only++;	/* written, HOT-eligible */
+		return PointerGetDatum(td->tg_newtuple);
+	}
+
+	/* changed under us by a nested statement: let stock raise its error */
+	if (noop_self_modified(nr, &td->tg_trigslot->tts_tid))
+	{
+		nr->delta.ineligible[INELIGIBLE_OTHER]++;
+		nr->delta.nonindexed_only++;
 		return PointerGetDatum(td->tg_newtuple);
 	}
 
@@ -1500,8 +1550,9 @@ noop_merge_actions_safe(List *actions)
 /*
  * UPDATE ... WHERE CURRENT OF: the executor state of the cursor.  The
  * statement touches only the cursor's current row, which a cursor FOR
- * UPDATE (never scrollable) has locked and will not return again, so the
- * cursor's own NoopWriter does not stand in the way.
+ * UPDATE (never scrollable) has locked and will not return again unless
+ * its plan can produce a row twice (a join), so the cursor's own NoopWriter
+ * does not stand in the way.
  */
 static EState *
 noop_current_of_cursor(ModifyTableState *mt, EState *estate)
@@ -1539,7 +1590,8 @@ noop_current_of_cursor(ModifyTableState *mt, EState *estate)
 	if (name == NULL)
 		return NULL;
 	portal = GetPortalByName(name);
-	if (!PortalIsValid(portal) || portal->queryDesc == NULL)
+	if (!PortalIsValid(portal) || portal->queryDesc == NULL ||
+		noop_plan_may_repeat(portal->queryDesc->plannedstmt->planTree))
 		return NULL;
 	return portal->queryDesc->estate;
 }
@@ -1639,13 +1691,20 @@ noop_setup_node(ModifyTableState *mt, EState *estate, bool auto_ok,
 			(transition || noop_has_after_row(td)))
 			nr->ineligible = INELIGIBLE_AFTER_TRIGGER;
 		if (nr->ineligible == NOOP_ELIGIBLE &&
-			(rri->ri_WithCheckOptions != NIL || noop_has_unvalidated_check(rel) ||
-			 noop_has_mutable_check(rel)))
+			(rri->ri_WithCheckOptions != NIL || noop_has_unvalidated_check(rel)))
 			nr->ineligible = INELIGIBLE_OTHER;
+		if (nr->ineligible == NOOP_ELIGIBLE && noop_has_mutable_check(rel))
+		{
+			nr->ineligible = INELIGIBLE_OTHER;
+			nr->why = "CHECK calls a mutable function";
+		}
 		/* another writer of the query, or a running query, may touch the row */
 		if (nr->ineligible == NOOP_ELIGIBLE &&
 			noop_touched_elsewhere(qt, mt, rel, cursor))
+		{
 			nr->ineligible = INELIGIBLE_OTHER;
+			nr->why = "another writer may touch the table";
+		}
 		if (nr->ineligible == NOOP_ELIGIBLE && mt->operation == CMD_MERGE &&
 			((hygiene_merge_matched_actions(rri) != NIL &&
 			  !noop_merge_actions_safe(list_nth(plan->mergeActionLists, i))) ||
@@ -1671,7 +1730,10 @@ noop_setup_node(ModifyTableState *mt, EState *estate, bool auto_ok,
 		if (mt->operation == CMD_INSERT && may_repeat &&
 			nr->ineligible == NOOP_ELIGIBLE &&
 			(plan->onConflictWhere != NULL || has_before))
+		{
 			nr->ineligible = INELIGIBLE_OTHER;
+			nr->why = "rows proposed twice would be seen too late";
+		}
 
 		if (mt->operation == CMD_UPDATE)
 		{
@@ -1758,7 +1820,7 @@ noop_setup_node(ModifyTableState *mt, EState *estate, bool auto_ok,
 		NoopRel    *nr = &nm->rels[i];
 
 		if (nr->active)
-			hygiene_debug_notice("noop_updates: %s: mode %s, %s%s%s",
+			hygiene_debug_notice("noop_updates: %s: mode %s, %s%s%s%s%s%s",
 								 RelationGetRelationName(nr->rri->ri_RelationDesc),
 								 noop_mode_names[nr->mode],
 								 nr->use_trigger ? "trigger path" : "wrapper path",
@@ -1767,7 +1829,9 @@ noop_setup_node(ModifyTableState *mt, EState *estate, bool auto_ok,
 								 nr->ineligible == INELIGIBLE_AFTER_TRIGGER ? "after trigger" :
 								 nr->ineligible == INELIGIBLE_SELF_ASSIGNMENT ? "self-assignment" :
 								 nr->ineligible == INELIGIBLE_REPLICA_ROLE ? "replica role" :
-								 nr->ineligible == INELIGIBLE_OTHER ? "other" : "");
+								 nr->ineligible == INELIGIBLE_OTHER ? "other" : "",
+								 nr->why ? " (" : "", nr->why ? nr->why : "",
+								 nr->why ? ")" : "");
 	}
 	return nm;
 }

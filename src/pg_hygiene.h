@@ -20,7 +20,9 @@
 #include "postgres.h"
 
 #include "access/parallel.h"
+#include "miscadmin.h"
 #include "tcop/pquery.h"
+#include "utils/backend_status.h"
 #include "tcop/utility.h"
 
 #include "compat.h"
@@ -55,16 +57,35 @@ extern int	hygiene_start_nesting_level;
  * functions folded while planning run before the statement's portal exists.
  * Both belong to the client statement that caused them and are never
  * admitted, counted or rejected on their own.  A client statement always
- * runs in a portal (ActivePortal), at no plan or executor nesting.
+ * runs in a portal (ActivePortal), at no plan or executor nesting, except a
+ * fast-path function call, told apart by its activity state (reported while
+ * track_activities is on, which only a superuser can turn off).
  */
+static inline bool
+hygiene_in_client_request(void)
+{
+	/* a fast-path function call (PQfn) runs no portal */
+	return ActivePortal != NULL ||
+		(MyBEEntry != NULL && MyBEEntry->st_state == STATE_FASTPATH);
+}
+
 static inline bool
 hygiene_client_level(int exec_level, int start_level)
 {
 	return hygiene_exec_nesting_level == exec_level &&
 		hygiene_start_nesting_level == start_level &&
 		hygiene_plan_nesting_level == 0 &&
-		ActivePortal != NULL;
+		hygiene_in_client_request();
 }
+
+/*
+ * Work run at COMMIT or PREPARE TRANSACTION (deferred triggers and
+ * foreign-key checks) in a client backend: outside any client request and
+ * not while planning.
+ */
+#define HYGIENE_COMMIT_WORK() \
+	(MyBackendType == B_BACKEND && hygiene_plan_nesting_level == 0 && \
+	 !hygiene_in_client_request())
 
 /* Inside an ExecutorStart hook: is this a client statement's start? */
 #define HYGIENE_CLIENT_START()		hygiene_client_level(0, 1)

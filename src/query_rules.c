@@ -1012,7 +1012,14 @@ qr_apply(QrRule *r, QueryDesc *queryDesc, TimestampTz now)
 
 	qr_count(r, e, QR_MATCHED, now);
 
-	if ((qr_exempt_superuser && superuser()) || MyBackendType != B_BACKEND)
+	/*
+	 * Exempt: superusers (if so set), processes other than client backends,
+	 * and work run at COMMIT or PREPARE TRANSACTION (deferred triggers and
+	 * foreign-key checks run outside any portal, not while planning): COMMIT
+	 * is never refused.
+	 */
+	if ((qr_exempt_superuser && superuser()) || MyBackendType != B_BACKEND ||
+		HYGIENE_COMMIT_WORK())
 	{
 		qr_count(r, e, QR_EXEMPTED, now);
 		hygiene_debug_notice("pg_hygiene: query rule " INT64_FORMAT " exempts this statement", r->rule_id);
@@ -1317,6 +1324,18 @@ hygiene_query_rules_changed(PG_FUNCTION_ARGS)
 				 errmsg("hygiene._query_rules_changed() must be called as a trigger")));
 	qr_changed_in_xact = true;
 	PG_RETURN_POINTER(NULL);
+}
+
+/*
+ * The extension's members may have changed in this transaction (CREATE, ALTER
+ * or DROP EXTENSION; called by extension_objects.c): every session of the
+ * database rereads the rules when it commits, this one at once.
+ */
+void
+query_rules_extension_changed(void)
+{
+	qr_changed_in_xact = true;
+	qr_loaded = false;
 }
 
 /*

@@ -22,5 +22,6 @@
 #define ERRCODE_HYGIENE_QUERY_CONCURRENCY	MAKE_SQLSTATE('5','3','H','1','2')
 
 extern void query_rules_init(void);
+extern void query_rules_extension_changed(void);
 
 #endif							/* HYGIENE_QUERY_RULES_H */

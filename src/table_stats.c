@@ -5,12 +5,13 @@
  *		behind hygiene.table_write_stats.
  *
  * A fixed-size shared hash keyed by (database, table) holds cumulative
- * counters.  Its size is pg_hygiene.table_stats_max (set at server start,
- * allocated then, never grown: HASH_FIXED_SIZE);
- * when it is full, new tables are not tracked and the rows they would have
- * added are counted in "dropped", shown by hygiene.status, so that nothing
- * disappears silently.  The counters live only in memory: a restart loses
- * them, which is fine for advice that needs rates, not history.
+ * counters.  Its size is pg_hygiene.table_stats_max, allocated at server
+ * start and never grown (HASH_FIXED_SIZE); when it is full, new tables are
+ * not tracked and the rows they would have added are counted in "dropped",
+ * shown by hygiene.status, so that nothing disappears silently.  Entries of
+ * dropped tables are forgotten when the statistics are read
+ * (table_stats_prune_dropped).  The counters live only in memory: a restart
+ * loses them, which is fine for advice that needs rates, not history.
  *
  * Locking: the LWLock is taken shared to find an entry and exclusive to insert
  * or remove one; counters are bumped with atomics under the shared lock, so
@@ -36,6 +37,7 @@
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/hsearch.h"
+#include "utils/syscache.h"
 #include "utils/timestamp.h"
 
 #include "pg_hygiene.h"
@@ -228,6 +230,55 @@ table_stats_require_shmem(void)
 }
 
 /*
+ * Forget the entries of this database's tables that no longer exist, so that
+ * a full hash makes room for live tables.  Called when statistics are read
+ * (by the views and by the advice sampler), never on the write path; only
+ * when the hash is at least half full.  The catalog is consulted without
+ * holding our lock.
+ */
+static void
+table_stats_prune_dropped(void)
+{
+	HASH_SEQ_STATUS status;
+	TableStatsEntry *entry;
+	Oid		   *relids;
+	int			n = 0;
+	int			ndead = 0;
+
+	LWLockAcquire(ts_shared->lock, LW_SHARED);
+	if (hash_get_num_entries(ts_hash) < table_stats_max / 2)
+	{
+		LWLockRelease(ts_shared->lock);
+		return;
+	}
+	relids = palloc(sizeof(Oid) * table_stats_max);
+	hash_seq_init(&status, ts_hash);
+	while ((entry = hash_seq_search(&status)) != NULL)
+		if (entry->key.dbid == MyDatabaseId && n < table_stats_max)
+			relids[n++] = entry->key.relid;
+	LWLockRelease(ts_shared->lock);
+
+	for (int i = 0; i < n; i++)
+		if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relids[i])))
+			relids[ndead++] = relids[i];
+
+	if (ndead > 0)
+	{
+		LWLockAcquire(ts_shared->lock, LW_EXCLUSIVE);
+		for (int i = 0; i < ndead; i++)
+		{
+			TableStatsKey key;
+
+			key.dbid = MyDatabaseId;
+			key.relid = relids[i];
+			hash_search(ts_hash, &key, HASH_REMOVE, NULL);
+		}
+		LWLockRelease(ts_shared->lock);
+	}
+	pfree(relids);
+}
+
+/*
  * hygiene._table_write_stats(): every tracked table of the current database
  * (of every database for roles with the privileges of pg_read_all_stats),
  * with counters in the order of TableStatsDelta.
@@ -241,6 +292,7 @@ hygiene_table_write_stats(PG_FUNCTION_ARGS)
 	bool		see_all;
 
 	table_stats_require_shmem();
+	table_stats_prune_dropped();
 	InitMaterializedSRF(fcinfo, 0);
 
 	/* Other databases' relation OIDs are for monitoring roles only (S5). */
@@ -317,6 +369,7 @@ hygiene_table_stats_summary(PG_FUNCTION_ARGS)
 	bool		nulls[3] = {false};
 
 	table_stats_require_shmem();
+	table_stats_prune_dropped();
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
 

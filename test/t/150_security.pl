@@ -158,6 +158,30 @@ is($bg->query_safe('SELECT ctid FROM public.up'), $ctid0,
 	'S1: after CREATE EXTENSION the same session suppresses again');
 $bg->quit;
 
+# A session that cached a rule of the extension's table drops it with the extension.
+$node->safe_psql('app', q{
+CREATE TABLE public.qt (id int PRIMARY KEY, v int);
+INSERT INTO public.qt VALUES (1, 1);
+GRANT SELECT ON public.qt TO bob;});
+$plan = safe_as('app', 'bob', 'EXPLAIN (VERBOSE, COSTS OFF) SELECT v FROM public.qt WHERE id = 1');
+my ($qid2) = $plan =~ /Query Identifier: (-?\d+)/;
+# No new session may start between the DROP and the check: a new session reading
+# the rules would publish the change by itself.
+my $adm = $node->background_psql('app');
+$adm->query_safe("SELECT hygiene.block_query($qid2, 'blocked for the test', role => 'bob')");
+my $bobs = $node->background_psql('app', on_error_stop => 0);
+$bobs->query_safe('SET SESSION AUTHORIZATION bob');
+$bobs->query('SELECT v FROM public.qt WHERE id = 1');
+like($bobs->{stderr}, qr/blocked for the test/, 'S1: the extension\'s rule applies');
+$adm->query_safe('DROP EXTENSION pg_hygiene');
+# At once, not only after the periodic reread (about once a second).
+my $after_drop = $bobs->query('SELECT v FROM public.qt WHERE id = 1');
+is($after_drop, '1',
+	'S1: after DROP EXTENSION the rule no longer applies in a session that cached it');
+$bobs->quit;
+$adm->quit;
+$node->safe_psql('app', 'CREATE EXTENSION pg_hygiene');
+
 # ---------------------------------------------------------------------------
 # S2: a role with CREATE on a schema on a superuser's search_path plants
 # format() overloads that the advice functions would pick.

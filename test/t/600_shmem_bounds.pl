@@ -66,6 +66,30 @@ my ($tracked, $untracked) = split /\|/, $node->safe_psql('postgres',
 cmp_ok($tracked, '<=', 16, 'at most 16 roles tracked');
 cmp_ok($untracked, '>', 0, 'statements of the roles without room are counted');
 
+# entries of dropped tables are forgotten when the statistics are read, and make
+# room for live tables
+$node->safe_psql('postgres', q{
+DO $$ BEGIN
+  FOR i IN 1..300 LOOP
+    EXECUTE format('DROP TABLE ts_%s', i);
+  END LOOP;
+  FOR i IN 1..50 LOOP
+    EXECUTE format('CREATE TABLE tn_%s (id int)', i);
+  END LOOP;
+END $$;
+});
+is($node->safe_psql('postgres', 'SELECT table_stats_entries FROM hygiene.status'),
+	'0', 'entries of dropped tables are gone once read');
+$node->safe_psql('postgres', q{
+DO $$ BEGIN
+  FOR i IN 1..50 LOOP
+    PERFORM hygiene._table_stats_feed(format('tn_%s', i)::regclass, 1, 0, 0, 0);
+  END LOOP;
+END $$;
+});
+is($node->safe_psql('postgres', 'SELECT count(*) FROM hygiene.table_write_stats'),
+	'50', 'new tables are tracked again');
+
 # none of it came out of the shared-memory slack
 is($node->safe_psql('postgres', $free_sql), $free_before,
 	'free shared memory unchanged by full hashes');
