@@ -565,3 +565,588 @@ $$;
 -- == Section: trust, shared memory and DDL guard (issue 10, M, G1) ==
 
 -- == Section: packaging (issue 11) ==
+
+-- == Section: advice, soft index drop, monitoring (issue 13) ==
+
+-- Soft index drop (design section 6, O2).  A row names an index the planner of every
+-- session, on the primary and on every standby, no longer considers; writes still
+-- maintain it.  Rows name the index (schema, name), not its OID: pg_dump restores this
+-- table's data before it creates indexes, and OIDs change in a restore.
+CREATE TABLE hygiene.disabled_index (
+    index_schema name NOT NULL,
+    index_name name NOT NULL,
+    reason text NOT NULL,
+    disabled_by name NOT NULL DEFAULT current_user,
+    disabled_at timestamptz NOT NULL DEFAULT now(),
+    expires_at timestamptz,
+    idx_scan_at_disable bigint,
+    table_writes_at_disable bigint,
+    PRIMARY KEY (index_schema, index_name)
+);
+SELECT pg_catalog.pg_extension_config_dump('hygiene.disabled_index', '');
+COMMENT ON TABLE hygiene.disabled_index IS
+  'Indexes the planner does not consider (soft drop); change it with hygiene.disable_index() and hygiene.enable_index()';
+-- Rows are checked by the trigger below as the role that writes them: only the owner of
+-- the index's table (or a superuser) may add, change or remove its row.
+REVOKE ALL ON hygiene.disabled_index FROM PUBLIC;
+GRANT SELECT, INSERT, UPDATE, DELETE ON hygiene.disabled_index TO PUBLIC;
+
+-- Check a row as the role writing it; fill in who, when and the counters at that moment.
+CREATE FUNCTION hygiene._disabled_index_check()
+RETURNS trigger
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  v_row record;
+  v_idx oid;
+  v_tbl oid;
+  v_kind "char";
+  v_con name;
+  v_contype "char";
+BEGIN
+  -- the row being replaced or removed must be the caller's to change, too
+  IF TG_OP IN ('UPDATE', 'DELETE') THEN
+    SELECT c.oid, i.indrelid INTO v_idx, v_tbl
+      FROM pg_catalog.pg_class AS c
+      JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace
+      JOIN pg_catalog.pg_index AS i ON i.indexrelid = c.oid
+     WHERE n.nspname = OLD.index_schema AND c.relname = OLD.index_name;
+    IF v_tbl IS NOT NULL
+       AND NOT pg_catalog.pg_has_role(current_user,
+             (SELECT t.relowner FROM pg_catalog.pg_class AS t WHERE t.oid = v_tbl), 'USAGE') THEN
+      RAISE EXCEPTION 'must be owner of table %', v_tbl::regclass
+        USING ERRCODE = 'insufficient_privilege',
+              DETAIL = format('Index %I.%I is disabled; only the owner of its table may enable it.',
+                              OLD.index_schema, OLD.index_name);
+    END IF;
+    IF TG_OP = 'DELETE' THEN
+      RETURN OLD;
+    END IF;
+  END IF;
+
+  SELECT c.oid, c.relkind INTO v_idx, v_kind
+    FROM pg_catalog.pg_class AS c
+    JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace
+   WHERE n.nspname = NEW.index_schema AND c.relname = NEW.index_name;
+  IF v_idx IS NULL THEN
+    -- A restore (pg_dump loads this table's data before it creates indexes) runs as a
+    -- superuser: keep the row as dumped, without counters of this server.  Nobody else
+    -- may name an index that does not exist (yet): its future owner would find it disabled.
+    IF TG_OP = 'INSERT' AND (SELECT r.rolsuper FROM pg_catalog.pg_roles AS r
+                              WHERE r.rolname = current_user) THEN
+      NEW.idx_scan_at_disable := NULL;
+      NEW.table_writes_at_disable := NULL;
+      RETURN NEW;
+    END IF;
+    RAISE EXCEPTION 'index %.% does not exist', pg_catalog.quote_ident(NEW.index_schema),
+                    pg_catalog.quote_ident(NEW.index_name)
+      USING ERRCODE = 'undefined_object';
+  END IF;
+  IF v_kind = 'I' THEN
+    RAISE EXCEPTION '"%" is a partitioned index', v_idx::regclass
+      USING ERRCODE = 'feature_not_supported',
+            DETAIL = 'The planner never uses a partitioned index itself, only the indexes of the partitions.',
+            HINT = 'Disable the index of each partition you mean.';
+  END IF;
+  IF v_kind <> 'i' THEN
+    RAISE EXCEPTION '"%" is not an index', v_idx::regclass
+      USING ERRCODE = 'wrong_object_type',
+            HINT = 'hygiene.disable_index() takes an index.';
+  END IF;
+  SELECT i.indrelid INTO v_tbl FROM pg_catalog.pg_index AS i WHERE i.indexrelid = v_idx;
+  IF NOT pg_catalog.pg_has_role(current_user,
+           (SELECT t.relowner FROM pg_catalog.pg_class AS t WHERE t.oid = v_tbl), 'USAGE') THEN
+    RAISE EXCEPTION 'must be owner of table %', v_tbl::regclass
+      USING ERRCODE = 'insufficient_privilege',
+            DETAIL = 'Only the owner of the table (or a superuser) may disable or enable its indexes.';
+  END IF;
+  IF v_tbl < 16384 OR (SELECT t.relkind FROM pg_catalog.pg_class AS t WHERE t.oid = v_tbl) NOT IN ('r', 'm') THEN
+    RAISE EXCEPTION 'cannot disable index "%" of "%"', v_idx::regclass, v_tbl::regclass
+      USING ERRCODE = 'wrong_object_type',
+            DETAIL = 'Only indexes of user tables and materialized views can be disabled.';
+  END IF;
+  SELECT co.conname, co.contype INTO v_con, v_contype
+    FROM pg_catalog.pg_constraint AS co
+   WHERE co.conindid = v_idx AND co.conrelid = v_tbl AND co.contype IN ('p', 'u', 'x')
+   LIMIT 1;
+  IF v_con IS NOT NULL
+     OR (SELECT i.indisprimary OR i.indisexclusion FROM pg_catalog.pg_index AS i
+          WHERE i.indexrelid = v_idx) THEN
+    RAISE EXCEPTION 'cannot disable index "%" because it backs constraint "%" of table %',
+                    v_idx::regclass, coalesce(v_con, '?'), v_tbl::regclass
+      USING ERRCODE = 'dependent_objects_still_exist',
+            DETAIL = format('The index enforces the %s constraint, which must keep using it.',
+                            CASE v_contype WHEN 'p' THEN 'PRIMARY KEY' WHEN 'u' THEN 'UNIQUE'
+                                           ELSE 'EXCLUDE' END),
+            HINT = 'Only indexes that back no PRIMARY KEY, UNIQUE or EXCLUDE constraint can be disabled.';
+  END IF;
+
+  NEW.disabled_by := current_user;
+  IF TG_OP = 'INSERT' OR NEW.index_schema IS DISTINCT FROM OLD.index_schema
+     OR NEW.index_name IS DISTINCT FROM OLD.index_name THEN
+    NEW.disabled_at := pg_catalog.now();
+    NEW.idx_scan_at_disable := pg_catalog.pg_stat_get_numscans(v_idx);
+    NEW.table_writes_at_disable := pg_catalog.pg_stat_get_tuples_inserted(v_tbl)
+      + pg_catalog.pg_stat_get_tuples_updated(v_tbl)
+      - pg_catalog.pg_stat_get_tuples_hot_updated(v_tbl);
+  ELSE
+    NEW.disabled_at := OLD.disabled_at;
+    NEW.idx_scan_at_disable := OLD.idx_scan_at_disable;
+    NEW.table_writes_at_disable := OLD.table_writes_at_disable;
+  END IF;
+  RETURN NEW;
+END
+$$;
+CREATE TRIGGER disabled_index_check
+  BEFORE INSERT OR UPDATE OR DELETE ON hygiene.disabled_index
+  FOR EACH ROW EXECUTE FUNCTION hygiene._disabled_index_check();
+
+-- Every backend (and every standby) rereads the set, and the plans of the index's table
+-- are rebuilt, once a change commits.
+CREATE FUNCTION hygiene._disabled_index_changed()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'hygiene_disabled_index_changed'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+REVOKE ALL ON FUNCTION hygiene._disabled_index_changed() FROM PUBLIC;
+CREATE TRIGGER disabled_index_changed
+  AFTER INSERT OR UPDATE OR DELETE ON hygiene.disabled_index
+  FOR EACH ROW EXECUTE FUNCTION hygiene._disabled_index_changed();
+CREATE TRIGGER disabled_index_truncated
+  AFTER TRUNCATE ON hygiene.disabled_index
+  FOR EACH STATEMENT EXECUTE FUNCTION hygiene._disabled_index_changed();
+
+-- Hide an index from the planner everywhere; writes keep maintaining it.
+CREATE FUNCTION hygiene.disable_index(index regclass, reason text, ttl interval DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql CALLED ON NULL INPUT VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  IF index IS NULL THEN
+    RAISE EXCEPTION 'index must not be NULL'
+      USING ERRCODE = 'null_value_not_allowed';
+  END IF;
+  IF reason IS NULL OR pg_catalog.btrim(reason) = '' THEN
+    RAISE EXCEPTION 'a reason is required to disable an index'
+      USING ERRCODE = 'invalid_parameter_value',
+            HINT = 'Say why, e.g. ''idx_scan 0 on the primary and on both standbys since 2026-11-01''.';
+  END IF;
+  IF ttl IS NOT NULL AND ttl <= interval '0' THEN
+    RAISE EXCEPTION 'ttl must be positive, not %', ttl
+      USING ERRCODE = 'invalid_parameter_value',
+            HINT = 'Pass NULL to disable the index until hygiene.enable_index() is called.';
+  END IF;
+  INSERT INTO hygiene.disabled_index AS d (index_schema, index_name, reason, expires_at)
+  SELECT n.nspname, c.relname, disable_index.reason, pg_catalog.now() + ttl
+    FROM pg_catalog.pg_class AS c
+    JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace
+   WHERE c.oid = index
+  ON CONFLICT (index_schema, index_name) DO UPDATE
+     SET reason = EXCLUDED.reason, expires_at = EXCLUDED.expires_at;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'relation with OID % does not exist', index::oid
+      USING ERRCODE = 'undefined_table';
+  END IF;
+END
+$$;
+
+-- Let the planner use the index again, everywhere, at once.
+CREATE FUNCTION hygiene.enable_index(index regclass)
+RETURNS boolean
+LANGUAGE plpgsql STRICT VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  DELETE FROM hygiene.disabled_index AS d
+   USING pg_catalog.pg_class AS c
+   JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace
+   WHERE c.oid = index AND d.index_schema = n.nspname AND d.index_name = c.relname;
+  RETURN FOUND;
+END
+$$;
+
+CREATE VIEW hygiene.disabled_indexes AS
+SELECT d.index_schema, d.index_name,
+       c.oid::regclass AS index,
+       i.indrelid::regclass AS "table",
+       (c.oid IS NOT NULL AND (d.expires_at IS NULL OR d.expires_at > pg_catalog.now())) AS active,
+       d.disabled_at, d.disabled_by, d.reason, d.expires_at,
+       CASE WHEN s.scans >= 0 THEN s.scans END AS idx_scan_since_disabled,
+       CASE WHEN s.writes >= 0 THEN s.writes END AS index_writes_since_disabled,
+       pg_catalog.pg_relation_size(c.oid) AS index_bytes
+  FROM hygiene.disabled_index AS d
+  LEFT JOIN pg_catalog.pg_namespace AS n ON n.nspname = d.index_schema
+  LEFT JOIN pg_catalog.pg_class AS c ON c.relnamespace = n.oid AND c.relname = d.index_name
+                                    AND c.relkind = 'i'
+  LEFT JOIN pg_catalog.pg_index AS i ON i.indexrelid = c.oid
+  CROSS JOIN LATERAL (
+    SELECT pg_catalog.pg_stat_get_numscans(c.oid) - d.idx_scan_at_disable AS scans,
+           pg_catalog.pg_stat_get_tuples_inserted(i.indrelid)
+             + pg_catalog.pg_stat_get_tuples_updated(i.indrelid)
+             - pg_catalog.pg_stat_get_tuples_hot_updated(i.indrelid)
+             - d.table_writes_at_disable AS writes) AS s;
+COMMENT ON VIEW hygiene.disabled_indexes IS
+  'Indexes the planner does not consider (hygiene.disable_index()), with what happened since';
+COMMENT ON COLUMN hygiene.disabled_indexes.active IS
+  'The index exists under this name and its ttl has not passed: the planner does not consider it';
+COMMENT ON COLUMN hygiene.disabled_indexes.idx_scan_since_disabled IS
+  'Scans of the index since it was disabled (this server''s counters; NULL after a statistics reset or a restore)';
+COMMENT ON COLUMN hygiene.disabled_indexes.index_writes_since_disabled IS
+  'Rows inserted or updated without HOT in the table since the index was disabled: each wrote an index entry (this server''s counters; NULL after a statistics reset or a restore)';
+COMMENT ON COLUMN hygiene.disabled_indexes.index_bytes IS
+  'Size of the index in bytes';
+GRANT SELECT ON hygiene.disabled_indexes TO PUBLIC;
+
+-- O33: trigger_too_early bounds its threshold.  The trigger it recommends is the least of
+-- the dead rows of 5 minutes, 20% of the live rows and what one index pass of
+-- autovacuum_work_mem holds (6 bytes per dead row, at most 1 GB, 90% of it), and it fires
+-- only when that at least doubles the current trigger; driven_by names the figure.  The
+-- unbounded 4-argument form is dropped.
+DROP FUNCTION hygiene.trigger_too_early(double precision, double precision, double precision, double precision);
+CREATE FUNCTION hygiene.trigger_too_early(
+    autovacuums_per_hour double precision,
+    dead_rows_per_hour double precision,
+    table_bytes double precision,
+    min_table_bytes double precision,
+    reltuples double precision,
+    scale_factor double precision,
+    current_trigger double precision,
+    work_mem_bytes double precision,
+    OUT fires boolean,
+    OUT new_threshold bigint,
+    OUT new_trigger bigint,
+    OUT driven_by text)
+RETURNS SETOF record
+-- SETOF, not STRICT: the planner inlines it into the advice query.
+LANGUAGE sql IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE ROWS 1
+SET search_path = pg_catalog, pg_temp
+AS $$
+  WITH c AS (
+    SELECT dead_rows_per_hour / 12 AS by_rate,
+           0.2 * greatest(reltuples, 0) AS by_rows,
+           0.9 * least(work_mem_bytes, 1073741824) / 6 AS by_mem),
+  t AS (
+    SELECT c.*, least(by_rate, by_rows, by_mem) AS target,
+           greatest(coalesce(scale_factor, 0) * greatest(reltuples, 0), 0) AS by_scale
+      FROM c)
+  SELECT autovacuums_per_hour > 12 AND table_bytes >= min_table_bytes
+           AND t.target - t.by_scale >= 50 AND t.target >= 2 * current_trigger,
+         round(t.target - t.by_scale)::bigint,
+         (round(t.target - t.by_scale) + t.by_scale)::bigint,
+         CASE WHEN t.target = t.by_rate
+              THEN format('the dead rows of 5 minutes (%s an hour)', round(dead_rows_per_hour))
+              WHEN t.target = t.by_rows
+              THEN format('20%% of the %s live rows', round(reltuples))
+              ELSE format('one index pass of autovacuum_work_mem (%s)',
+                          pg_size_pretty(least(work_mem_bytes, 1073741824)::bigint)) END
+    FROM t
+$$;
+
+-- O2, O33: the advice (rules as in the trust section above, two changed): hot_blocked_by_index
+-- recommends hygiene.disable_index() with the statistics' age and the query to run on each
+-- standby, never DROP INDEX; vacuum_trigger_early uses the bounded trigger_too_early().
+CREATE OR REPLACE FUNCTION hygiene._table_advice(
+    OUT relid oid, OUT schemaname name, OUT relname name,
+    OUT rule text, OUT severity text, OUT reason text,
+    OUT alter_sql text, OUT revert_sql text, OUT needs_rewrite boolean)
+RETURNS SETOF record
+LANGUAGE sql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+-- The plan over every table is costed high and JIT compiling it takes seconds;
+-- 10,000 tables' history is a few MB of tuplestore.
+SET jit = off SET work_mem = '64MB' SET search_path = pg_catalog, pg_temp
+AS $$
+  WITH p AS MATERIALIZED (
+    SELECT current_setting('pg_hygiene.advice_big_table_rows')::float8 AS big,
+           current_setting('pg_hygiene.advice_min_updates')::bigint AS min_upd,
+           pg_size_bytes(current_setting('pg_hygiene.advice_min_table_size'))::float8 AS min_size,
+           current_setting('autovacuum_multixact_freeze_max_age')::bigint AS mfma,
+           CASE WHEN current_setting('autovacuum_work_mem') = '-1'
+                THEN pg_size_bytes(current_setting('maintenance_work_mem'))
+                ELSE pg_size_bytes(current_setting('autovacuum_work_mem')) END::float8 AS mem,
+           (SELECT CASE WHEN d.stats_reset IS NULL
+                        THEN 'statistics began (never reset)'
+                        ELSE format('statistics were reset %s UTC (%s ago)',
+                                    to_char(d.stats_reset AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'),
+                                    CASE WHEN now() - d.stats_reset < interval '2 hours'
+                                         THEN floor(extract(epoch FROM now() - d.stats_reset) / 60) || ' minutes'
+                                         WHEN now() - d.stats_reset < interval '2 days'
+                                         THEN floor(extract(epoch FROM now() - d.stats_reset) / 3600) || ' hours'
+                                         ELSE floor(extract(epoch FROM now() - d.stats_reset) / 86400) || ' days' END) END
+              FROM pg_catalog.pg_stat_database AS d
+             WHERE d.datname = current_database()) AS stats_age),
+  h AS MATERIALIZED (
+    SELECT t.*, format('%I.%I', t.schemaname, t.relname) AS qn,
+           extract(epoch FROM t.history_span) AS span_s
+      FROM hygiene._table_health() AS t),
+  r AS (
+    -- wraparound_near (transaction ids, then multixact ids)
+    SELECT h.relid, h.schemaname, h.relname, 'wraparound_near' AS rule,
+           hygiene.wraparound_severity(h.xid_age, h.freeze_max_age) AS severity,
+           format('age(relfrozenxid) is %s, %s times autovacuum_freeze_max_age (%s): forced '
+                  'vacuum has not caught up%s', h.xid_age,
+                  round(h.xid_age::numeric / h.freeze_max_age, 1), h.freeze_max_age,
+                  CASE WHEN h.vacuum_pinned THEN '; the xmin horizon is held by ' || h.xmin_holder
+                       ELSE '' END) AS reason,
+           format('VACUUM (FREEZE, VERBOSE) %s;', h.qn) AS alter_sql,
+           NULL::text AS revert_sql, false AS needs_rewrite
+      FROM h WHERE hygiene.wraparound_severity(h.xid_age, h.freeze_max_age) IS NOT NULL
+    UNION ALL
+    SELECT h.relid, h.schemaname, h.relname, 'wraparound_near',
+           hygiene.wraparound_severity(h.mxid_age, p.mfma),
+           format('mxid_age(relminmxid) is %s, %s times autovacuum_multixact_freeze_max_age (%s): '
+                  'forced vacuum has not caught up', h.mxid_age,
+                  round(h.mxid_age::numeric / p.mfma, 1), p.mfma),
+           format('VACUUM (FREEZE, VERBOSE) %s;', h.qn), NULL, false
+      FROM h, p
+     WHERE hygiene.wraparound_severity(h.mxid_age, p.mfma) IS NOT NULL
+       AND hygiene.wraparound_severity(h.xid_age, h.freeze_max_age) IS NULL
+    UNION ALL
+    -- xmin_pinned
+    SELECT h.relid, h.schemaname, h.relname, 'xmin_pinned', 'warning',
+           format('%s dead rows; the last vacuum (%s) ran while %s held the xmin horizon, '
+                  'so rows that died after it started cannot be removed: no reloption '
+                  'helps, end the blocker', h.n_dead_tup,
+                  greatest(h.last_vacuum, h.last_autovacuum), h.xmin_holder),
+           h.xmin_fix_sql, NULL, false
+      FROM h WHERE h.vacuum_pinned
+    UNION ALL
+    -- autovacuum_disabled
+    SELECT h.relid, h.schemaname, h.relname, 'autovacuum_disabled', 'warning',
+           format('%s dead rows are past the vacuum trigger (%s) but autovacuum is off for '
+                  'this table (only anti-wraparound vacuums run)', h.n_dead_tup, h.vacuum_trigger_rows),
+           format('ALTER TABLE %s RESET (autovacuum_enabled);', h.qn),
+           hygiene._reloptions_revert(h.qn, h.reloptions, '{autovacuum_enabled}'), false
+      FROM h
+     WHERE NOT h.autovacuum_enabled AND h.n_dead_tup > h.vacuum_trigger_rows
+       AND 'autovacuum_enabled' = ANY (h.settings_from_table)
+    UNION ALL
+    -- vacuum_trigger_late
+    SELECT h.relid, h.schemaname, h.relname, 'vacuum_trigger_late', 'warning',
+           format('%s rows: autovacuum starts at %s dead rows (threshold %s + scale_factor %s '
+                  'x rows), %s%% of the table; sized to %s it starts at %s',
+                  h.reltuples, v.trigger_before, h.vacuum_threshold, h.vacuum_scale_factor,
+                  round(100.0 * v.trigger_before / greatest(h.reltuples, 1), 1),
+                  v.driven_by, v.trigger_after),
+           format('ALTER TABLE %s SET (autovacuum_vacuum_scale_factor = %s, autovacuum_vacuum_threshold = %s);',
+                  h.qn, v.new_scale_factor, v.new_threshold),
+           hygiene._reloptions_revert(h.qn, h.reloptions,
+                                      '{autovacuum_vacuum_scale_factor,autovacuum_vacuum_threshold}'),
+           false
+      FROM h, p,
+           LATERAL hygiene.vacuum_trigger_for(h.reltuples, h.vacuum_threshold,
+                                              h.vacuum_scale_factor, p.mem, p.big) AS v
+     WHERE v.fires AND coalesce(h.insert_share, 0) < 0.99   -- dead rows come from updates and deletes
+    UNION ALL
+    -- vacuum_trigger_early (O33): the new trigger is bounded by 20% of the live rows and by
+    -- one index pass of autovacuum_work_mem; the reason names the figure that set it
+    SELECT h.relid, h.schemaname, h.relname, 'vacuum_trigger_early', 'info',
+           format('autovacuum ran %s times an hour on a %s table of %s rows (trigger %s dead rows): '
+                  'each run scans every index; a trigger of %s dead rows, set by %s, keeps dead rows '
+                  'under 20%% of live rows and within one index pass',
+                  round(h.autovacuums_per_hour::numeric, 1), pg_size_pretty(h.table_bytes),
+                  h.reltuples, h.vacuum_trigger_rows, e.new_trigger, e.driven_by),
+           format('ALTER TABLE %s SET (autovacuum_vacuum_threshold = %s);', h.qn, e.new_threshold),
+           hygiene._reloptions_revert(h.qn, h.reloptions, '{autovacuum_vacuum_threshold}'), false
+      FROM h, p,
+           LATERAL hygiene.trigger_too_early(h.autovacuums_per_hour,
+                                             coalesce(h.updates_per_hour, 0) + coalesce(h.deletes_per_hour, 0),
+                                             h.table_bytes, p.min_size, h.reltuples,
+                                             h.vacuum_scale_factor, h.vacuum_trigger_rows, p.mem) AS e
+     WHERE e.fires
+    UNION ALL
+    -- vacuum_losing_race
+    SELECT h.relid, h.schemaname, h.relname, 'vacuum_losing_race', 'warning',
+           format('dead rows above the trigger (%s) in the last %s samples although autovacuum '
+                  'ran: it is throttled by autovacuum_vacuum_cost_limit %s',
+                  h.vacuum_trigger_rows, h.above_trigger_samples, h.cost_limit),
+           format('ALTER TABLE %s SET (autovacuum_vacuum_cost_limit = %s);', h.qn, l.new_cost_limit),
+           hygiene._reloptions_revert(h.qn, h.reloptions, '{autovacuum_vacuum_cost_limit}'), false
+      FROM h,
+           LATERAL hygiene.vacuum_losing_race(h.above_trigger_samples,
+                                              coalesce(h.autovacuums_per_hour, 0) > 0 OR h.vacuum_running,
+                                              h.vacuum_pinned, h.cost_limit) AS l
+     WHERE l.fires AND h.autovacuum_enabled
+    UNION ALL
+    -- insert_trigger
+    SELECT h.relid, h.schemaname, h.relname, 'insert_trigger', 'info',
+           format('%s%% of writes are inserts on %s rows: %s; at about 2%% of rows (%s) vacuum '
+                  'keeps the visibility map current for index-only scans and freezes in small steps',
+                  round(100 * h.insert_share::numeric), h.reltuples,
+                  CASE WHEN s.trigger_before IS NULL THEN 'insert-driven vacuum is off (threshold -1)'
+                       ELSE format('insert-driven vacuum starts after %s inserted rows', s.trigger_before) END,
+                  s.trigger_after),
+           format('ALTER TABLE %s SET (autovacuum_vacuum_insert_scale_factor = %s%s);', h.qn,
+                  s.new_scale_factor,
+                  CASE WHEN h.insert_threshold < 0 THEN ', autovacuum_vacuum_insert_threshold = 1000' ELSE '' END),
+           hygiene._reloptions_revert(h.qn, h.reloptions,
+             CASE WHEN h.insert_threshold < 0
+                  THEN '{autovacuum_vacuum_insert_scale_factor,autovacuum_vacuum_insert_threshold}'::text[]
+                  ELSE '{autovacuum_vacuum_insert_scale_factor}' END),
+           false
+      FROM h, p,
+           LATERAL hygiene.scale_trigger_for(h.reltuples, h.insert_threshold,
+                                             h.insert_scale_factor, p.big) AS s
+     WHERE s.fires AND h.insert_share >= 0.9
+    UNION ALL
+    -- analyze_trigger_late
+    SELECT h.relid, h.schemaname, h.relname, 'analyze_trigger_late', 'info',
+           format('%s rows: statistics are refreshed after %s changed rows (%s%%); at 2%% (%s) '
+                  'plans follow the data sooner', h.reltuples, s.trigger_before,
+                  round(100.0 * s.trigger_before / greatest(h.reltuples, 1), 1), s.trigger_after),
+           format('ALTER TABLE %s SET (autovacuum_analyze_scale_factor = %s);', h.qn, s.new_scale_factor),
+           hygiene._reloptions_revert(h.qn, h.reloptions, '{autovacuum_analyze_scale_factor}'), false
+      FROM h, p,
+           LATERAL hygiene.scale_trigger_for(h.reltuples, h.analyze_threshold,
+                                             h.analyze_scale_factor, p.big) AS s
+     WHERE s.fires
+    UNION ALL
+    -- stale_stats
+    SELECT h.relid, h.schemaname, h.relname, 'stale_stats', 'warning',
+           format('%s rows changed since the last analyze (%s), more than twice the analyze '
+                  'trigger (%s)%s', h.n_mod_since_analyze, coalesce(h.last_analyze::text, 'never'),
+                  h.analyze_trigger_rows,
+                  CASE WHEN NOT h.autovacuum_enabled THEN ': autovacuum is off for this table' ELSE '' END),
+           format('ANALYZE %s;', h.qn), NULL, false
+      FROM h
+     WHERE h.n_mod_since_analyze > 2 * h.analyze_trigger_rows
+       AND (NOT h.autovacuum_enabled OR h.last_analyze IS NULL
+            OR h.last_analyze < now() - interval '1 hour')
+    UNION ALL
+    -- fillfactor_lower
+    SELECT h.relid, h.schemaname, h.relname, 'fillfactor_lower', 'warning',
+           format('%s of %s HOT-eligible updates (only non-indexed columns changed) were not HOT '
+                  'in %s: pages were full; fillfactor %s from %s', h.hot_eligible_failed,
+                  h.updates_hot_eligible, h.history_span, f.fillfactor, f.driven_by),
+           format('ALTER TABLE %s SET (fillfactor = %s);', h.qn, f.fillfactor),
+           hygiene._reloptions_revert(h.qn, h.reloptions, '{fillfactor}'), true
+      FROM h, p,
+           LATERAL hygiene.fillfactor_for(h.row_bytes, greatest(h.table_bytes / 8192, 1),
+                                          -- HOT-eligible share of the busiest interval's updates
+                                          greatest(h.updates_hot_eligible / greatest(h.span_s, 1),
+                                                   coalesce(h.peak_updates_per_s, 0) * h.updates_hot_eligible
+                                                     / greatest(h.hook_rows_updated, 1)),
+                                          coalesce(h.max_horizon_s, 0), h.fillfactor) AS f
+     WHERE h.hot_eligible_failed IS NOT NULL
+       AND h.updates_hot_eligible >= p.min_upd
+       AND h.hot_eligible_failed >= 0.1 * h.updates_hot_eligible
+       AND h.row_bytes IS NOT NULL AND h.fillfactor > 50
+    UNION ALL
+    -- hot_blocked_by_index (O2): never DROP INDEX from this server's scan counts alone; an
+    -- index never scanned here is to be disabled (soft drop), after checking every standby
+    SELECT h.relid, h.schemaname, h.relname, 'hot_blocked_by_index', 'info',
+           format('%s%% of updates changed an indexed column, so they can never be HOT and a lower '
+                  'fillfactor would not help; indexes: %s%s',
+                  round(100.0 * h.updates_indexed_changed
+                        / greatest(h.updates_indexed_changed + coalesce(h.updates_hot_eligible, 0), 1)),
+                  h.indexes,
+                  CASE WHEN u.idx IS NULL THEN ''
+                       WHEN u.disabled_at IS NOT NULL
+                       THEN format('; %s is disabled since %s (hygiene.disabled_indexes): confirm on '
+                                   'every standby that it stays unused (%s) before dropping it',
+                                   u.idx, u.disabled_at, u.standby_check)
+                       ELSE format('; %s was never scanned on this server since %s; standbys keep '
+                                   'their own counts (reads there do not show here): run on each '
+                                   'standby %s, then disable it (the planner stops using it, writes '
+                                   'still maintain it, hygiene.enable_index() undoes it at once)',
+                                   u.idx, p.stats_age, u.standby_check) END),
+           CASE WHEN u.idx IS NOT NULL AND u.disabled_at IS NULL
+                THEN format('SELECT hygiene.disable_index(%L, %L);', u.idx::text,
+                            format('never scanned on the primary since %s; checked on every standby',
+                                   p.stats_age)) END,
+           CASE WHEN u.idx IS NOT NULL AND u.disabled_at IS NULL
+                THEN format('SELECT hygiene.enable_index(%L);', u.idx::text) END,
+           false
+      FROM h CROSS JOIN p
+      LEFT JOIN LATERAL (
+        SELECT h.unused_index AS idx, d.disabled_at,
+               format('SELECT idx_scan, (SELECT stats_reset FROM pg_stat_database WHERE datname '
+                      '= current_database()) FROM pg_stat_user_indexes WHERE indexrelid = %L::regclass',
+                      h.unused_index::text) AS standby_check
+          FROM pg_catalog.pg_index AS i
+          LEFT JOIN hygiene.disabled_indexes AS d ON d.index = h.unused_index AND d.active
+         WHERE i.indexrelid = h.unused_index AND NOT i.indisexclusion) AS u ON true
+     WHERE h.updates_indexed_changed >= p.min_upd
+       AND h.updates_indexed_changed >= 0.5 * (h.updates_indexed_changed + coalesce(h.updates_hot_eligible, 0))
+    UNION ALL
+    -- noop_share_high: the no-op rows of a table in observe mode (the default) were written;
+    -- recommend lock for that table (or its database), never against an explicit override
+    SELECT h.relid, h.schemaname, h.relname, 'noop_share_high', 'info',
+           format('%s of %s updated rows (%s%%) were no-ops (every column unchanged) and were '
+                  'written, each a new row version, index entries and a dead row; with '
+                  'pg_hygiene.noop_updates = lock for this table (or its database: ALTER DATABASE '
+                  '%I SET pg_hygiene.noop_updates = lock) they would only be locked, with the same '
+                  'results for applications',
+                  h.noop_rows, h.hook_rows_updated, round(100 * h.noop_share::numeric),
+                  current_database()),
+           format('SELECT hygiene.set_noop_updates(%L, ''lock'');', h.qn),
+           format('SELECT hygiene.set_noop_updates(%L, %L);', h.qn, o.mode), false
+      FROM h CROSS JOIN p
+      LEFT JOIN hygiene.noop_update_settings AS o ON o.relid::oid = h.relid
+     WHERE h.hook_rows_updated >= p.min_upd AND h.noop_share >= 0.2
+       AND coalesce(h.noop_suppressed, 0) < 0.5 * h.noop_rows
+       AND coalesce(o.mode, current_setting('pg_hygiene.noop_updates')) = 'observe'
+    UNION ALL
+    -- fillfactor_unused
+    SELECT h.relid, h.schemaname, h.relname, 'fillfactor_unused', 'info',
+           format('fillfactor %s reserves %s%% of every page for updates, but only %s%% of writes '
+                  'are updates', h.fillfactor, 100 - h.fillfactor,
+                  round(100 * coalesce(h.update_share, 0)::numeric, 2)),
+           format('ALTER TABLE %s SET (fillfactor = 100);', h.qn),
+           hygiene._reloptions_revert(h.qn, h.reloptions, '{fillfactor}'), true
+      FROM h, p
+     WHERE h.fillfactor < 100 AND h.table_bytes >= p.min_size
+       AND coalesce(h.update_share, 0) < 0.01
+    UNION ALL
+    -- bloat_rewrite
+    SELECT h.relid, h.schemaname, h.relname, 'bloat_rewrite', 'warning',
+           format('%s on disk for %s rows of about %s bytes at fillfactor %s (estimate %s): '
+                  'vacuum reuses the space but cannot give it back; only a rewrite can '
+                  '(VACUUM FULL takes an ACCESS EXCLUSIVE lock; pg_repack does it online). '
+                  'Exact figures: SELECT * FROM hygiene.exact_bloat(%L)',
+                  pg_size_pretty(h.table_bytes), h.reltuples, h.row_bytes, h.fillfactor,
+                  pg_size_pretty(h.expected_bytes), h.qn),
+           format('VACUUM (FULL, ANALYZE) %s;', h.qn), NULL, true
+      FROM h, p
+     WHERE h.bloat_ratio >= 2 AND h.table_bytes - h.expected_bytes >= p.min_size)
+  SELECT r.* FROM r
+   ORDER BY CASE r.severity WHEN 'critical' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END,
+            r.schemaname, r.relname, r.rule
+$$;
+
+-- O16, O21: monitoring.  pg_monitor (the role an exporter runs as) reads every counter
+-- view: role_stats and limits_summary through pg_read_all_stats (a member role) already;
+-- query_rules needs its counter function as well.  monitoring/pg_hygiene_queries.yaml
+-- reads only these cheap views (no advice view: those take a sample).
+GRANT SELECT ON hygiene.query_rules TO pg_monitor;
+GRANT EXECUTE ON FUNCTION hygiene._query_rule_stats() TO pg_monitor;
+GRANT SELECT ON hygiene.role_stats, hygiene.limits_summary TO pg_monitor;
+GRANT EXECUTE ON FUNCTION hygiene._role_stats(), hygiene._limits_summary() TO pg_monitor;
+
+COMMENT ON VIEW hygiene.status IS
+  'The loaded library: version, shared memory, statements seen, table statistics capacity (cheap; for monitoring)';
+COMMENT ON VIEW hygiene.role_stats IS
+  'Per-role limit counters since the server started or hygiene.reset_role_stats() (cheap; for monitoring)';
+COMMENT ON VIEW hygiene.limits_summary IS
+  'Statements running and waiting under role limits now (cheap; for monitoring)';
+COMMENT ON VIEW hygiene.query_rules IS
+  'Query digest rules of this database with this server''s counters (cheap; for monitoring)';
+COMMENT ON VIEW hygiene.table_write_stats IS
+  'Per-table UPDATE counters of the executor hook: no-op rows, indexed and HOT-eligible changes (cheap)';
+COMMENT ON VIEW hygiene.ddl_events IS
+  'The DDL guard''s ring of recent events (bounded; the oldest are overwritten)';
+COMMENT ON VIEW hygiene.advice_history IS
+  'The sample history behind the advice views: tables, capacity, interval, last sample (cheap)';
+COMMENT ON VIEW hygiene.table_health IS
+  'Per-table evidence for the advice (takes a statistics sample if one is due: not for frequent scrapes)';
+COMMENT ON VIEW hygiene.table_advice IS
+  'Per-table recommendations with reason, ALTER and revert statements (takes a sample if due: not for frequent scrapes)';
+COMMENT ON VIEW hygiene.database_advice IS
+  'Instance-wide recommendations (autovacuum workers, cost limit, work memory, xmin horizon)';
+COMMENT ON VIEW hygiene.xmin_holders IS
+  'What holds the xmin horizon: backends, prepared transactions, replication slots, standby feedback';
+COMMENT ON COLUMN hygiene.role_stats.wait_ms IS 'Time statements waited for a slot, in milliseconds';
+COMMENT ON COLUMN hygiene.role_stats.throttled_ms IS 'Time statements were delayed by the write budget, in milliseconds';
+COMMENT ON COLUMN hygiene.role_stats.wal_bytes_charged IS 'WAL bytes charged to the role''s write budget';
+COMMENT ON COLUMN hygiene.advice_history.sample_interval_s IS 'pg_hygiene.advice_sample_interval, in seconds';
+COMMENT ON COLUMN hygiene.advice_history.last_sample IS 'When this database was last sampled (by the background sampler, a view or take_sample())';

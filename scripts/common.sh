@@ -49,6 +49,7 @@ ensure_packages()
 		command -v prove >/dev/null || want+=(perl)
 		/usr/bin/python3 -c 'import django, psycopg2' 2>/dev/null ||
 			want+=(python3-django python3-psycopg2)
+		[ -x /usr/bin/prometheus-postgres-exporter ] || want+=(prometheus-postgres-exporter)
 	fi
 	[ -x "$PG_BINDIR/postgres" ] || want+=("postgresql-$PG_MAJOR")
 	[ ${#want[@]} -eq 0 ] && return 0

@@ -85,10 +85,21 @@ SELECT fires FROM hygiene.vacuum_trigger_for(5e5, 50, 0.2, 64 * 1048576, 1e6);  
 SELECT * FROM hygiene.scale_trigger_for(1e7, 1000, 0.2, 1e6);
 SELECT * FROM hygiene.scale_trigger_for(1e7, -1, 0.2, 1e6);
 SELECT fires FROM hygiene.scale_trigger_for(1e7, 1000, 0.02, 1e6);
--- trigger_too_early: more than 12 runs an hour on a table that costs
-SELECT * FROM hygiene.trigger_too_early(60, 120000, 1e9, 8388608);
-SELECT fires FROM hygiene.trigger_too_early(10, 120000, 1e9, 8388608);
-SELECT fires FROM hygiene.trigger_too_early(60, 120000, 1e5, 8388608);
+-- trigger_too_early: more than 12 runs an hour on a table that costs; the new trigger is
+-- the least of the dead rows of 5 minutes, 20% of live rows and one index pass (O33)
+SELECT * FROM hygiene.trigger_too_early(60, 120000, 1e9, 8388608, 1e7, 0, 5000, 64 * 1048576);
+SELECT fires FROM hygiene.trigger_too_early(10, 120000, 1e9, 8388608, 1e7, 0, 5000, 64 * 1048576);
+SELECT fires FROM hygiene.trigger_too_early(60, 120000, 1e5, 8388608, 1e7, 0, 5000, 64 * 1048576);
+-- O33's table: 50,000 rows, 2,000 updates a second, autovacuum 711 times an hour at its
+-- default trigger (10,050): the dead rows of 5 minutes would be 600,000, 12 times the live
+-- rows; bounded by 20% of them the trigger would not even double, so no advice
+SELECT * FROM hygiene.trigger_too_early(710.9, 2000 * 3600, 12e6, 8388608, 50000, 0.2, 10050, 64 * 1048576);
+-- a table of 20,000 rows with a trigger of 50: 20% of its rows
+SELECT * FROM hygiene.trigger_too_early(60, 120000, 1e9, 8388608, 20000, 0, 50, 64 * 1048576);
+-- a billion rows: one index pass of 64 MB
+SELECT * FROM hygiene.trigger_too_early(60, 1.2e9, 1e11, 8388608, 1e9, 0, 5000, 64 * 1048576);
+-- the scale factor's share counts: threshold = bound - scale_factor x rows
+SELECT * FROM hygiene.trigger_too_early(60, 1.2e6, 1e9, 8388608, 1e6, 0.01, 10050, 64 * 1048576);
 -- vacuum_losing_race: 3 samples above trigger although vacuum ran, nothing pinning
 SELECT * FROM hygiene.vacuum_losing_race(3, true, false, 200);
 SELECT fires FROM hygiene.vacuum_losing_race(2, true, false, 200);

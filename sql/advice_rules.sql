@@ -132,8 +132,20 @@ SELECT relname, rule, severity, needs_rewrite, alter_sql ~ '^ALTER TABLE adv.hot
 FROM hygiene.table_advice
 WHERE schemaname = 'adv' AND relname IN ('hot_full', 'hot_idx', 'hot_roomy', 'no_hook', 'noop_many', 'noop_few')
 ORDER BY relname COLLATE "C", rule COLLATE "C";
-SELECT reason, alter_sql, revert_sql FROM hygiene.table_advice
+-- hot_blocked_by_index recommends disabling, never dropping, with the statistics' age (the
+-- time varies: masked) and the query to run on each standby (O2)
+SELECT regexp_replace(reason, 'reset [0-9: -]+ UTC \([0-9]+ [a-z]+ ago\)', 'reset <time> (<age> ago)', 'g') AS reason,
+       regexp_replace(alter_sql, 'reset [0-9: -]+ UTC \([0-9]+ [a-z]+ ago\)', 'reset <time> (<age> ago)', 'g') AS alter_sql,
+       revert_sql
+FROM hygiene.table_advice
 WHERE schemaname = 'adv' AND rule IN ('hot_blocked_by_index', 'noop_share_high') ORDER BY rule;
+-- once disabled, the advice says so and recommends nothing more
+SELECT hygiene.disable_index('adv.hot_idx_v', 'test');
+SET pg_hygiene.advice_sample_interval = 3600;
+SELECT reason ~ 'adv.hot_idx_v is disabled since .* confirm on every standby' AS says_disabled,
+       alter_sql IS NULL AS no_sql
+FROM hygiene.table_advice WHERE schemaname = 'adv' AND rule = 'hot_blocked_by_index';
+SELECT hygiene.enable_index('adv.hot_idx_v');
 -- noop_share_high recommends lock only for a table in observe mode: an explicit
 -- override (off, or lock already) silences it (no new samples meanwhile)
 SET pg_hygiene.advice_sample_interval = 3600;

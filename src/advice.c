@@ -85,7 +85,7 @@ typedef struct AdviceShared
 
 static int	advice_tables = 5000;
 static int	advice_samples = 6;
-static int	advice_sample_interval = 600;
+int			advice_sample_interval = 600;	/* also read by advice_worker.c */
 static int	advice_big_table_rows = 1000000;
 static int	advice_min_updates = 1000;
 static int	advice_min_table_size = 8192;
@@ -198,9 +198,10 @@ advice_init(void)
 							PGC_POSTMASTER, 0,
 							NULL, NULL, NULL);
 	DefineCustomIntVariable("pg_hygiene.advice_sample_interval",
-							"Minimum time between two statistics samples of a database.",
-							"A sample is taken when an advice view is queried and the last one "
-							"is at least this old; 0 samples on every query (for tests).",
+							"Time between two statistics samples of a database.",
+							"A background worker samples every database with the extension at this "
+							"interval, and an advice view samples when queried if the last sample is "
+							"at least this old; 0 turns the worker off and samples on every query (tests).",
 							&advice_sample_interval,
 							600, 0, 86400,
 							PGC_SUSET, GUC_UNIT_S,
@@ -226,6 +227,8 @@ advice_init(void)
 							8192, 0, INT_MAX,
 							PGC_USERSET, GUC_UNIT_KB,
 							NULL, NULL, NULL);
+
+	advice_worker_init();
 
 	prev_shmem_request_hook = shmem_request_hook;
 	shmem_request_hook = advice_shmem_request;

@@ -21,4 +21,10 @@
 
 extern void advice_init(void);
 
+/* pg_hygiene.advice_sample_interval, in seconds (0: no background sampling). */
+extern int	advice_sample_interval;
+
+/* Register the background sampler (advice_worker.c). */
+extern void advice_worker_init(void);
+
 #endif							/* HYGIENE_ADVICE_H */

@@ -139,6 +139,25 @@ extobj_is_noop_trigger(Oid funcid)
 	return match;
 }
 
+/* Is the member function the sampler hygiene._advice_sample(boolean) returning bigint? */
+static bool
+extobj_is_advice_sample(Oid funcid)
+{
+	HeapTuple	tup;
+	Form_pg_proc proc;
+	bool		match;
+
+	tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(funcid));
+	if (!HeapTupleIsValid(tup))
+		return false;
+	proc = (Form_pg_proc) GETSTRUCT(tup);
+	match = strcmp(NameStr(proc->proname), "_advice_sample") == 0 &&
+		proc->pronargs == 1 && proc->proargtypes.values[0] == BOOLOID &&
+		proc->prorettype == INT8OID && !proc->proretset;
+	ReleaseSysCache(tup);
+	return match;
+}
+
 /* Read the members of the extension (if any) into oids[]. */
 static void
 extobj_load(Oid *oids)
@@ -174,11 +193,15 @@ extobj_load(Oid *oids)
 				oids[HYGIENE_OBJ_NOOP_SETTINGS] = dep->objid;
 			else if (extobj_is_table(dep->objid, "query_rule"))
 				oids[HYGIENE_OBJ_QUERY_RULE] = dep->objid;
+			else if (extobj_is_table(dep->objid, "disabled_index"))
+				oids[HYGIENE_OBJ_DISABLED_INDEX] = dep->objid;
 		}
 		else if (dep->classid == ProcedureRelationId)
 		{
 			if (extobj_is_noop_trigger(dep->objid))
 				oids[HYGIENE_OBJ_NOOP_TRIGGER] = dep->objid;
+			else if (extobj_is_advice_sample(dep->objid))
+				oids[HYGIENE_OBJ_ADVICE_SAMPLE] = dep->objid;
 		}
 	}
 	systable_endscan(scan);
@@ -232,7 +255,8 @@ extobj_relcache_cb(Datum arg, Oid relid)
 	if (relid == InvalidOid || relid == ExtensionRelationId ||
 		(extobj_valid &&
 		 (relid == extobj_oids[HYGIENE_OBJ_NOOP_SETTINGS] ||
-		  relid == extobj_oids[HYGIENE_OBJ_QUERY_RULE])))
+		  relid == extobj_oids[HYGIENE_OBJ_QUERY_RULE] ||
+		  relid == extobj_oids[HYGIENE_OBJ_DISABLED_INDEX])))
 		extobj_invalidate();
 }
 

@@ -20,6 +20,8 @@ typedef enum HygieneExtObject
 	HYGIENE_OBJ_NOOP_TRIGGER,	/* function hygiene._noop_update_trigger() */
 	HYGIENE_OBJ_NOOP_SETTINGS,	/* table hygiene.noop_update_settings */
 	HYGIENE_OBJ_QUERY_RULE,		/* table hygiene.query_rule */
+	HYGIENE_OBJ_DISABLED_INDEX,	/* table hygiene.disabled_index */
+	HYGIENE_OBJ_ADVICE_SAMPLE,	/* function hygiene._advice_sample(boolean) */
 	HYGIENE_OBJ_COUNT
 } HygieneExtObject;
 

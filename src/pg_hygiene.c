@@ -39,6 +39,7 @@
 #include "noop_update.h"
 #include "query_rules.h"
 #include "limits_common.h"
+#include "index_disable.h"
 
 PG_MODULE_MAGIC;
 
@@ -209,6 +210,7 @@ _PG_init(void)
 	noop_update_init();
 	query_rules_init();
 	limits_init();
+	index_disable_init();
 
 	MarkGUCPrefixReserved("pg_hygiene");
 
