@@ -14,7 +14,8 @@
 #
 #   bash bench/instructions.sh          (as root, or as a user who can run PostgreSQL)
 #
-# Environment: PG_CONFIG, SCALE (1), N1 (2000), N2 (12000).
+# Environment: PG_CONFIG, SCALE (1), N1 (2000), N2 (12000), BENCH_DIR (the work directory,
+# /tmp/pg_hygiene-bench-instr).
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/common.sh"
 
 SCALE=${SCALE:-1}
@@ -26,7 +27,7 @@ command -v valgrind >/dev/null || apt-get install -y -qq valgrind >/dev/null
 build_and_install
 pick_server_user
 
-DIR=/tmp/pg_hygiene-bench-instr
+DIR=${BENCH_DIR:-/tmp/pg_hygiene-bench-instr}
 rm -rf "$DIR"
 mkdir -p "$DIR"
 chown "$RUN_AS": "$DIR" 2>/dev/null || true

@@ -5,7 +5,25 @@
 
 set -euo pipefail
 
-PG_MAJOR=${PG_MAJOR:-15}
+# The PostgreSQL major version: $PG_MAJOR if set, else the one $PG_CONFIG reports, else
+# the server installed under /usr/lib/postgresql (the highest if there are several; set
+# PG_MAJOR to pick another), else 15 (Debian 12's, installed when missing).
+detect_pg_major()
+{
+	local d best=
+	if [ -n "${PG_CONFIG:-}" ] && [ -x "$PG_CONFIG" ]; then
+		"$PG_CONFIG" --version | sed -E 's/^PostgreSQL ([0-9]+).*/\1/'
+		return
+	fi
+	for d in /usr/lib/postgresql/[0-9]*/bin/postgres; do
+		[ -x "$d" ] || continue
+		d=${d%/bin/postgres}
+		d=${d##*/}
+		if [ -z "$best" ] || [ "$d" -gt "$best" ]; then best=$d; fi
+	done
+	echo "${best:-15}"
+}
+PG_MAJOR=${PG_MAJOR:-$(detect_pg_major)}
 # PG_CONFIG may point into a private copy of the PostgreSQL tree (see docs/development.md).
 PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/$PG_MAJOR/bin/pg_config}
 PG_BINDIR=$(dirname "$PG_CONFIG")

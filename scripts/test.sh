@@ -10,7 +10,8 @@
 # as root; otherwise it is skipped, and said so.
 #
 # Works as root (installs what is missing, runs the servers as an unprivileged user) and
-# as an ordinary user who has postgresql-server-dev-15 and libipc-run-perl.
+# as an ordinary user who has postgresql-server-dev-NN and libipc-run-perl (NN: see
+# detect_pg_major in common.sh; PG_MAJOR=NN picks another installed version).
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 kinds=${*:-regress isolation tap package}
@@ -42,8 +43,9 @@ failed=0
 count_regress_log()
 {
 	local log=$1 rc=$3 p f
-	p=$(grep -cE '\.\.\. ok' "$log" || true)
-	f=$(grep -cE '\.\.\. FAILED|\.\.\. failed' "$log" || true)
+	# "test x ... ok" / "... FAILED" up to 15; TAP style "ok 1 - x" / "not ok 2 - y" from 16
+	p=$(grep -cE '\.\.\. ok|^ok +[0-9]+ ' "$log" || true)
+	f=$(grep -cE '\.\.\. FAILED|\.\.\. failed|^not ok +[0-9]+ ' "$log" || true)
 	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
 		f=1
 		echo "the $2 run failed without a per-test verdict:"; tail -20 "$log"
@@ -60,7 +62,7 @@ for kind in $kinds; do
 		log=$LOGS/$kind.log
 		rc=0
 		as_server_user "cd '$WORK' && make -s PG_CONFIG='$PG_CONFIG' ${kind}check" >"$log" 2>&1 || rc=$?
-		grep -E '^(test |     |ok |not ok )' "$log" | grep -E '\.\.\.' || true
+		grep -E '^(test |     |ok |not ok )' "$log" | grep -E '\.\.\.|^(not )?ok +[0-9]+ ' || true
 		count_regress_log "$log" "$kind" "$rc"
 		for d in "$WORK"/regression.diffs "$WORK"/output_iso/regression.diffs; do
 			if [ "$kind" = regress ] && [ "$d" != "$WORK/regression.diffs" ]; then continue; fi
@@ -79,7 +81,7 @@ for kind in $kinds; do
 			else
 				failed=$((failed + 1))
 				echo "$name ... FAILED"
-				grep -E '^not ok|^#' "$log" | head -40
+				grep -E '^not ok|^#' "$log" | head -40 || true
 				for f in "$WORK"/tmp_check/log/*.log; do
 					[ -f "$f" ] && { echo "--- $f (tail)"; tail -15 "$f"; }
 				done

@@ -84,11 +84,14 @@ ALTER TABLE dtr_big SET (fillfactor = 90);
 CREATE INDEX ON dtr_big (n);
 CREATE INDEX ON ONLY dtr_big (n);
 DROP INDEX dtr_big_n;
+-- (17 checks the MAINTAIN privilege here, with other messages: show the SQLSTATE)
+\set VERBOSITY sqlstate
 REINDEX TABLE dtr_big;
 REINDEX INDEX dtr_big_n;
+CLUSTER dtr_big USING dtr_big_n;
+\set VERBOSITY default
 REINDEX SCHEMA public;
 REINDEX DATABASE :"DBNAME";
-CLUSTER dtr_big USING dtr_big_n;
 CREATE TABLE public.dtr_new (id int);
 RESET ROLE;
 -- VACUUM waits for the table's lock before its own permission check, as on stock;
@@ -106,8 +109,10 @@ WHERE event_id > :ev0 AND role_name = 'dtr_nobody';
 COMMIT PREPARED 'dtr_lock';
 -- VACUUM FULL skips a table the role may not vacuum, with stock's warning
 SET ROLE dtr_nobody;
+\set VERBOSITY sqlstate
 VACUUM FULL dtr_big;
 VACUUM (FULL false, FULL true) dtr_big;
+\set VERBOSITY default
 RESET ROLE;
 RESET lock_timeout;
 SELECT count(*) AS nobody_events FROM hygiene.ddl_events
@@ -118,7 +123,9 @@ SELECT hygiene.allow_ddl('new_table');
 CREATE MATERIALIZED VIEW dtr_mv AS SELECT * FROM dtr_big;
 COMMIT;
 SET ROLE dtr_nobody;
+\set VERBOSITY sqlstate
 REFRESH MATERIALIZED VIEW dtr_mv;
+\set VERBOSITY default
 RESET ROLE;
 -- once it owns the table, the same role is guarded as any owner
 ALTER TABLE dtr_big OWNER TO dtr_nobody;

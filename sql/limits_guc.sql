@@ -20,7 +20,12 @@ SET pg_hygiene.max_wal_bytes_per_second = '1 parsec';
 SET pg_hygiene.statement_timeout_max = '50ms';
 SET pg_hygiene.idle_in_transaction_timeout_max = '10ms';
 SET pg_hygiene.max_plan_cost = -5;
+-- (the text of a range error differs between versions: 16 added units; show the code
+-- and the range from pg_settings)
+\set VERBOSITY sqlstate
 SET pg_hygiene.queue_timeout = '-1s';
+\set VERBOSITY default
+SELECT min_val, max_val, unit FROM pg_settings WHERE name = 'pg_hygiene.queue_timeout';
 SELECT current_setting('pg_hygiene.priority') AS priority,
        current_setting('pg_hygiene.max_wal_bytes_per_second') AS wal_budget,
        current_setting('pg_hygiene.statement_timeout_max') AS stmt_ceiling;

@@ -100,7 +100,8 @@ RESET pg_hygiene.max_statements_per_second;
 -- L4: EXPLAIN options are read as ExplainQuery reads them, the last one wins.
 SELECT hygiene.reset_role_stats('lim_trust_cnt'::regrole) AS reset;
 SET SESSION AUTHORIZATION lim_trust_cnt;
-EXPLAIN (ANALYZE false, ANALYZE true, COSTS off, TIMING off, SUMMARY off) SELECT 1;
+-- (the plan is not shown: 18 prints rows=1.00; the count below tells it ran)
+EXPLAIN (ANALYZE false, ANALYZE true, COSTS off, TIMING off, SUMMARY off) SELECT 1 \g /dev/null
 RESET SESSION AUTHORIZATION;
 SELECT lim_trust_admitted('lim_trust_cnt') AS admitted_analyze_last;
 SELECT hygiene.reset_role_stats('lim_trust_cnt'::regrole) AS reset;
@@ -120,10 +121,11 @@ SELECT lim_trust_admitted('lim_trust_cnt') AS admitted_refresh;
 RESET pg_hygiene.max_active_statements;
 
 -- L6: max_join_rels counts what the planner joins, after it inlines SQL functions and
--- CTEs (the old count saw one relation for f4() and three for each CTE).
+-- CTEs (the old count saw one relation for f4() and three for each CTE).  (The joins
+-- are on id + 0: PostgreSQL 18 would remove self-joins on a key before the join search.)
 CREATE FUNCTION lim_trust_f4() RETURNS TABLE (id int) LANGUAGE sql STABLE AS
   'SELECT a.id FROM lim_trust_pa a, lim_trust_pa b, lim_trust_pa c, lim_trust_pa d
-   WHERE a.id = b.id AND b.id = c.id AND c.id = d.id';
+   WHERE a.id = b.id + 0 AND b.id = c.id + 0 AND c.id = d.id + 0';
 CREATE TABLE lim_trust_parted (id int) PARTITION BY RANGE (id);
 CREATE TABLE lim_trust_parted_1 PARTITION OF lim_trust_parted FOR VALUES FROM (0) TO (30);
 CREATE TABLE lim_trust_parted_2 PARTITION OF lim_trust_parted FOR VALUES FROM (30) TO (60);
@@ -135,8 +137,8 @@ SET pg_hygiene.max_join_rels = 3;
 SET SESSION AUTHORIZATION lim_trust_cnt;
 SELECT count(*) FROM lim_trust_f4();
 \echo :LAST_ERROR_SQLSTATE
-WITH x AS (SELECT a.id FROM lim_trust_pa a, lim_trust_pa b WHERE a.id = b.id),
-     y AS (SELECT a.id FROM lim_trust_pa a, lim_trust_pa b WHERE a.id = b.id)
+WITH x AS (SELECT a.id FROM lim_trust_pa a, lim_trust_pa b WHERE a.id = b.id + 0),
+     y AS (SELECT a.id FROM lim_trust_pa a, lim_trust_pa b WHERE a.id = b.id + 0)
 SELECT count(*) FROM x, y WHERE x.id = y.id;
 \echo :LAST_ERROR_SQLSTATE
 -- still fine: a materialized CTE is its own join problem, and a partitioned table or

@@ -40,7 +40,8 @@ PREPARE q AS SELECT count(*) FROM t;
 EXECUTE q;
 CREATE TABLE t2 AS SELECT * FROM t;
 SELECT * INTO t3 FROM t;
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) SELECT count(*) FROM t;
+-- (its output differs between versions: 18 shows buffers and fractional row counts)
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) SELECT count(*) FROM t \g /dev/null
 EXPLAIN (COSTS OFF) SELECT count(*) FROM t;
 COPY (SELECT id FROM t WHERE id <= 2 ORDER BY id) TO STDOUT;
 BEGIN;

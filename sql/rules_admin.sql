@@ -83,8 +83,13 @@ RESET ROLE;
 REVOKE EXECUTE ON FUNCTION hygiene.remove_query_rule(bigint, regrole) FROM rules_a_user;
 
 -- Settings: ranges, units and contexts.
+-- (the text of a range error differs between versions: 16 added units; show the code
+-- and the range from pg_settings)
+\set VERBOSITY sqlstate
 SET pg_hygiene.query_rule_wait_timeout = -1;
 SET pg_hygiene.query_rule_wait_timeout = '2h';
+\set VERBOSITY terse
+SELECT min_val, max_val, unit FROM pg_settings WHERE name = 'pg_hygiene.query_rule_wait_timeout';
 SET pg_hygiene.query_rule_wait_timeout = '250ms';
 SHOW pg_hygiene.query_rule_wait_timeout;
 SET pg_hygiene.max_query_rules = 10;

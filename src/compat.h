@@ -3,9 +3,10 @@
  * compat.h
  *		Every PostgreSQL version difference pg_hygiene cares about.
  *
- * pg_hygiene targets PostgreSQL 15.  Each PG_VERSION_NUM test lives here and
- * nowhere else, so that the logic in the other files reads the same on every
- * version.
+ * pg_hygiene supports PostgreSQL 15, 17 and 18 (16 is neither built nor tested).
+ * Each PG_VERSION_NUM test lives here and nowhere else, so that the logic in
+ * the other files reads the same on every version.  Every difference below
+ * was read in the headers and sources of each version, not guessed.
  *
  * IDENTIFICATION
  *	  src/compat.h
@@ -18,6 +19,153 @@
 #if PG_VERSION_NUM < 150000
 #error "pg_hygiene requires PostgreSQL 15 or later"
 #endif
+
+#include "executor/executor.h"
+#include "nodes/execnodes.h"
+#include "storage/proc.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
+#include "utils/guc.h"
+#include "utils/rel.h"
+#include "utils/relcache.h"
+
+/* 16 moved the query jumbling header from utils/ to nodes/. */
+#if PG_VERSION_NUM >= 160000
+#include "nodes/queryjumble.h"
+#else
+#include "utils/queryjumble.h"
+#endif
+
+/*
+ * ExecutorRun hooks: 18 dropped the execute_once argument.  Hook functions
+ * are declared with HYGIENE_EXECUTOR_RUN_PARAMS and pass the call on with
+ * HYGIENE_EXECUTOR_RUN_ARGS.
+ */
+#if PG_VERSION_NUM >= 180000
+#define HYGIENE_EXECUTOR_RUN_PARAMS \
+	QueryDesc *queryDesc, ScanDirection direction, uint64 count
+#define HYGIENE_EXECUTOR_RUN_ARGS queryDesc, direction, count
+#else
+#define HYGIENE_EXECUTOR_RUN_PARAMS \
+	QueryDesc *queryDesc, ScanDirection direction, uint64 count, bool execute_once
+#define HYGIENE_EXECUTOR_RUN_ARGS queryDesc, direction, count, execute_once
+#endif
+
+/*
+ * This backend's (and a PGPROC's) index into the PGPROC array: 17 removed
+ * PGPROC.pgprocno and added MyProcNumber and GetNumberFromPGProc().
+ */
+#if PG_VERSION_NUM >= 170000
+#define HYGIENE_MY_PROC_NUMBER ((int) MyProcNumber)
+#define HYGIENE_PROC_NUMBER(proc) ((int) GetNumberFromPGProc(proc))
+#else
+#define HYGIENE_MY_PROC_NUMBER (MyProc->pgprocno)
+#define HYGIENE_PROC_NUMBER(proc) ((proc)->pgprocno)
+#endif
+
+/*
+ * The columns whose change prevents a HOT update.  In 15 every column an
+ * index uses (key, expression or predicate) does: INDEX_ATTR_BITMAP_ALL.  16
+ * split that set into HOT_BLOCKING and SUMMARIZED (BRIN-style indexes, whose
+ * columns no longer block HOT).
+ */
+#if PG_VERSION_NUM >= 160000
+#define HYGIENE_INDEX_ATTR_BITMAP_HOT_BLOCKING INDEX_ATTR_BITMAP_HOT_BLOCKING
+#else
+#define HYGIENE_INDEX_ATTR_BITMAP_HOT_BLOCKING INDEX_ATTR_BITMAP_ALL
+#endif
+
+/*
+ * Memory for a GUC check hook's *extra.  Up to 15 GUC code releases it with
+ * free(), so it must come from malloc(); 16 moved GUC memory into its own
+ * memory context and releases it with guc_free() (pfree), so it must come
+ * from guc_malloc().  NULL when out of memory (the hook then fails).
+ */
+static inline void *
+hygiene_guc_extra_alloc(size_t size)
+{
+#if PG_VERSION_NUM >= 160000
+	return guc_malloc(LOG, size);
+#else
+	return malloc(size);
+#endif
+}
+
+/* Compute a query's id: 16 dropped JumbleQuery's query text argument. */
+static inline JumbleState *
+hygiene_jumble_query(Query *query, const char *querytext)
+{
+#if PG_VERSION_NUM >= 160000
+	(void) querytext;
+	return JumbleQuery(query);
+#else
+	return JumbleQuery(query, querytext);
+#endif
+}
+
+/*
+ * MERGE.  17 added WHEN NOT MATCHED BY SOURCE: MergeAction.matched became
+ * matchKind, and ResultRelInfo.ri_matchedMergeAction/ri_notMatchedMergeAction
+ * became the array ri_MergeActions[] indexed by match kind.  A target row the
+ * subplan returns with a row id then runs the WHEN MATCHED actions, or, when
+ * the relation has NOT MATCHED BY SOURCE actions and ri_MergeJoinCondition
+ * fails, those (ExecMergeMatched in nodeModifyTable.c).
+ */
+static inline bool
+hygiene_merge_action_is_matched(MergeAction *action)
+{
+#if PG_VERSION_NUM >= 170000
+	return action->matchKind == MERGE_WHEN_MATCHED;
+#else
+	return action->matched;
+#endif
+}
+
+/* The WHEN MATCHED action states (MergeActionState) of a result relation. */
+static inline List *
+hygiene_merge_matched_actions(ResultRelInfo *rri)
+{
+#if PG_VERSION_NUM >= 170000
+	return rri->ri_MergeActions[MERGE_WHEN_MATCHED];
+#else
+	return rri->ri_matchedMergeAction;
+#endif
+}
+
+/*
+ * Has the relation WHEN NOT MATCHED BY SOURCE actions (17 and later)?  Then a
+ * target row may run other actions than the WHEN MATCHED ones.
+ */
+static inline bool
+hygiene_merge_has_not_matched_by_source(ResultRelInfo *rri)
+{
+#if PG_VERSION_NUM >= 170000
+	return rri->ri_MergeActions[MERGE_WHEN_NOT_MATCHED_BY_SOURCE] != NIL;
+#else
+	(void) rri;
+	return false;
+#endif
+}
+
+/*
+ * May the current user run VACUUM, CLUSTER, REFRESH MATERIALIZED VIEW or
+ * REINDEX on this table, by the check those commands make?  Up to 16 they
+ * require its owner's privileges; 17 added the MAINTAIN privilege, which
+ * they check instead (the owner has it unless revoked, members of
+ * pg_maintain have it on every table).  VACUUM also lets the database owner
+ * through; the caller checks that.
+ */
+static inline bool
+hygiene_may_maintain(Oid relid, Oid relowner)
+{
+#if PG_VERSION_NUM >= 170000
+	(void) relowner;
+	return pg_class_aclcheck(relid, GetUserId(), ACL_MAINTAIN) == ACLCHECK_OK;
+#else
+	(void) relid;
+	return has_privs_of_role(GetUserId(), relowner);
+#endif
+}
 
 /* The ACL check on a schema (object_aclcheck() from PostgreSQL 16 on). */
 #if PG_VERSION_NUM >= 160000

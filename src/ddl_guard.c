@@ -209,7 +209,7 @@ ddl_check_rule_list(char **newval, void **extra, GucSource source)
 							bad);
 		return false;
 	}
-	store = (int *) malloc(sizeof(int));	/* GUC frees extra with free() */
+	store = (int *) hygiene_guc_extra_alloc(sizeof(int));	/* GUC frees it */
 	if (store == NULL)
 		return false;
 	*store = mask;

@@ -248,8 +248,10 @@ ddl_measure_oid(Oid relid, bool recurse, DdlTarget *t)
 typedef enum DdlPerm
 {
 	DDL_PERM_OWNER,				/* owner of the relation: ALTER TABLE, CREATE
-								 * INDEX, REINDEX, CLUSTER, REFRESH */
-	DDL_PERM_VACUUM,			/* owner of the table, or of the database
+								 * INDEX */
+	DDL_PERM_MAINTAIN,			/* REINDEX, CLUSTER, REFRESH: owner, or from
+								 * 17 on MAINTAIN (hygiene_may_maintain) */
+	DDL_PERM_VACUUM,			/* like MAINTAIN, or owner of the database
 								 * unless the table is shared */
 	DDL_PERM_DROP				/* owner of the relation or of its schema */
 } DdlPerm;
@@ -298,7 +300,10 @@ ddl_may_run(Oid relid, DdlPerm perm)
 	if (!HeapTupleIsValid(tup))
 		return false;
 	form = (Form_pg_class) GETSTRUCT(tup);
-	ok = has_privs_of_role(GetUserId(), form->relowner);
+	if (perm == DDL_PERM_MAINTAIN || perm == DDL_PERM_VACUUM)
+		ok = hygiene_may_maintain(relid, form->relowner);
+	else
+		ok = has_privs_of_role(GetUserId(), form->relowner);
 	if (!ok && perm == DDL_PERM_VACUUM && !form->relisshared)
 		ok = ddl_owns_database();
 	if (!ok && perm == DDL_PERM_DROP)
@@ -683,11 +688,14 @@ ddl_check_reindex(ReindexStmt *stmt, bool *target_exempt)
 				Oid			indexoid = RangeVarGetRelid(stmt->relation, NoLock, true);
 				Oid			heapoid;
 
-				/* REINDEX INDEX checks ownership of the index itself. */
-				if (!OidIsValid(indexoid) || !ddl_may_run(indexoid, DDL_PERM_OWNER))
+				/*
+				 * REINDEX INDEX checks ownership of the index (which its
+				 * table's owner owns), from 17 on MAINTAIN on its table.
+				 */
+				if (!OidIsValid(indexoid))
 					return NIL;
 				heapoid = IndexGetRelation(indexoid, true);
-				if (!OidIsValid(heapoid))
+				if (!OidIsValid(heapoid) || !ddl_may_run(heapoid, DDL_PERM_MAINTAIN))
 					return NIL;
 				ddl_measure_oid(heapoid, false, &t);
 				kind = "INDEX";
@@ -696,7 +704,7 @@ ddl_check_reindex(ReindexStmt *stmt, bool *target_exempt)
 				break;
 			}
 		case REINDEX_OBJECT_TABLE:
-			ddl_measure(stmt->relation, false, DDL_PERM_OWNER, &t);
+			ddl_measure(stmt->relation, false, DDL_PERM_MAINTAIN, &t);
 			kind = "TABLE";
 			name = t.qualname;
 			break;
@@ -814,7 +822,7 @@ ddl_check_cluster(ClusterStmt *stmt, bool *target_exempt)
 		v->hint = pstrdup("Reorder tables online with pg_repack --order-by, one table at a time.");
 		return list_make1(v);
 	}
-	ddl_measure(stmt->relation, true, DDL_PERM_OWNER, &t);
+	ddl_measure(stmt->relation, true, DDL_PERM_MAINTAIN, &t);
 	if (!t.found)
 		return NIL;
 	*target_exempt = t.exempt;
@@ -839,7 +847,7 @@ ddl_check_refresh(RefreshMatViewStmt *stmt, bool *target_exempt)
 
 	if (stmt->concurrent || stmt->skipData)
 		return NIL;
-	ddl_measure(stmt->relation, false, DDL_PERM_OWNER, &t);
+	ddl_measure(stmt->relation, false, DDL_PERM_MAINTAIN, &t);
 	if (!t.found)
 		return NIL;
 	*target_exempt = t.exempt;

@@ -295,21 +295,31 @@ lim_planner(Query *parse, const char *query_string, int cursorOptions,
  * inheritance children are not relations of the join.
  */
 static int
-lim_count_base_rels(PlannerInfo *root)
+lim_count_base_rels(PlannerInfo *root, Node *jtnode)
 {
-	int			n = 0;
-	int			i;
-
-	for (i = 1; i < root->simple_rel_array_size; i++)
+	/*
+	 * The leaves of the query's join tree, which the planner has rewritten
+	 * by now but which join removal leaves alone (it drops a removed
+	 * relation's RelOptInfo from 16 on, so the relation arrays cannot tell).
+	 */
+	if (jtnode == NULL)
+		return 0;
+	if (IsA(jtnode, RangeTblRef))
+		return rt_fetch(((RangeTblRef *) jtnode)->rtindex,
+						root->parse->rtable)->rtekind != RTE_RESULT;
+	if (IsA(jtnode, FromExpr))
 	{
-		RelOptInfo *rel = root->simple_rel_array[i];
+		ListCell   *lc;
+		int			n = 0;
 
-		if (rel != NULL &&
-			(rel->reloptkind == RELOPT_BASEREL || rel->reloptkind == RELOPT_DEADREL) &&
-			root->simple_rte_array[i]->rtekind != RTE_RESULT)
-			n++;
+		foreach(lc, ((FromExpr *) jtnode)->fromlist)
+			n += lim_count_base_rels(root, lfirst(lc));
+		return n;
 	}
-	return n;
+	if (IsA(jtnode, JoinExpr))
+		return lim_count_base_rels(root, ((JoinExpr *) jtnode)->larg) +
+			lim_count_base_rels(root, ((JoinExpr *) jtnode)->rarg);
+	return 0;
 }
 
 /*
@@ -323,7 +333,7 @@ lim_join_search(PlannerInfo *root, int levels_needed, List *initial_rels)
 {
 	if (lim_max_join_rels > 0 && HYGIENE_ACTIVE())
 	{
-		int			n = lim_count_base_rels(root);
+		int			n = lim_count_base_rels(root, (Node *) root->parse->jointree);
 
 		if (n > lim_max_join_rels && !lim_exempt())
 			lim_reject_join_rels(n);
@@ -396,8 +406,7 @@ lim_ExecutorStart(QueryDesc *queryDesc, int eflags)
 
 /* ExecutorRun hook: arm the statement ceiling for a top-level statement. */
 static void
-lim_ExecutorRun(QueryDesc *queryDesc, ScanDirection direction,
-				uint64 count, bool execute_once)
+lim_ExecutorRun(HYGIENE_EXECUTOR_RUN_PARAMS)
 {
 	bool		armed = false;
 
@@ -407,18 +416,18 @@ lim_ExecutorRun(QueryDesc *queryDesc, ScanDirection direction,
 	{
 		/* the common case: no PG_TRY on the hot path */
 		if (prev_ExecutorRun)
-			prev_ExecutorRun(queryDesc, direction, count, execute_once);
+			prev_ExecutorRun(HYGIENE_EXECUTOR_RUN_ARGS);
 		else
-			standard_ExecutorRun(queryDesc, direction, count, execute_once);
+			standard_ExecutorRun(HYGIENE_EXECUTOR_RUN_ARGS);
 	}
 	else
 	{
 		PG_TRY();
 		{
 			if (prev_ExecutorRun)
-				prev_ExecutorRun(queryDesc, direction, count, execute_once);
+				prev_ExecutorRun(HYGIENE_EXECUTOR_RUN_ARGS);
 			else
-				standard_ExecutorRun(queryDesc, direction, count, execute_once);
+				standard_ExecutorRun(HYGIENE_EXECUTOR_RUN_ARGS);
 		}
 		PG_FINALLY();
 		{

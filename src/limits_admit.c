@@ -425,7 +425,7 @@ lim_take_slot(const LimWaiter *me, bool force)
 	lim_held_role = me->role;
 	lim_held_total = (me->total_cap > 0);
 	if (me->role != NULL && MyProc != NULL)
-		pg_atomic_write_u32(&lim_shared->holders[MyProc->pgprocno].roleid,
+		pg_atomic_write_u32(&lim_shared->holders[HYGIENE_MY_PROC_NUMBER].roleid,
 							me->role->roleid);
 	return true;
 }
@@ -513,7 +513,7 @@ lim_release(bool lock_held)
 	role = lim_held_role;
 	total = lim_held_total;
 	if (role != NULL && MyProc != NULL)
-		pg_atomic_write_u32(&lim_shared->holders[MyProc->pgprocno].roleid,
+		pg_atomic_write_u32(&lim_shared->holders[HYGIENE_MY_PROC_NUMBER].roleid,
 							InvalidOid);
 	lim_held_role = NULL;
 	lim_held_total = false;
@@ -550,7 +550,7 @@ lim_query_done(void *arg)
 static void
 lim_unregister_waiter_locked(void)
 {
-	LimWaiter  *w = &lim_shared->waiters[MyProc->pgprocno];
+	LimWaiter  *w = &lim_shared->waiters[HYGIENE_MY_PROC_NUMBER];
 
 	if (w->waiting)
 	{
@@ -658,7 +658,7 @@ lim_own_lock_wait(int pid, Oid myrole)
 	if (proc == NULL)
 		return true;			/* gone: nobody waits any more */
 	return proc->roleId == myrole &&
-		pg_atomic_read_u32(&lim_shared->holders[proc->pgprocno].roleid) == InvalidOid;
+		pg_atomic_read_u32(&lim_shared->holders[HYGIENE_PROC_NUMBER(proc)].roleid) == InvalidOid;
 }
 
 static int
@@ -822,7 +822,7 @@ lim_queue(LimWaiter *me, bool may_wait, int64 *waited_us, bool *counted_queued)
 			long		ms;
 			int			blocker;
 
-			if (lim_slot_free(me, MyProc->pgprocno, &blocker) &&
+			if (lim_slot_free(me, HYGIENE_MY_PROC_NUMBER, &blocker) &&
 				lim_take_slot(me, false))
 				break;
 			/* a statement ahead of us could run: make sure it knows */
@@ -846,7 +846,7 @@ lim_queue(LimWaiter *me, bool may_wait, int64 *waited_us, bool *counted_queued)
 				next_lock_check = TimestampTzPlusMilliseconds(start, DeadlockTimeout);
 				me->seq = lim_shared->next_seq++;
 				me->waiting = true;
-				lim_shared->waiters[MyProc->pgprocno] = *me;
+				lim_shared->waiters[HYGIENE_MY_PROC_NUMBER] = *me;
 				pg_atomic_fetch_add_u32(&lim_shared->nwaiting, 1);
 				lim_registered_waiter = true;
 				if (me->role != NULL && !*counted_queued)

@@ -874,7 +874,7 @@ noop_merge_action(NoopModify *nm, NoopRel *nr, TupleTableSlot *planslot,
 	econtext->ecxt_scantuple = nr->oldslot;
 	econtext->ecxt_innertuple = planslot;
 	econtext->ecxt_outertuple = NULL;
-	foreach(lc, nr->rri->ri_matchedMergeAction)
+	foreach(lc, hygiene_merge_matched_actions(nr->rri))
 	{
 		MergeActionState *as = (MergeActionState *) lfirst(lc);
 
@@ -1536,7 +1536,7 @@ noop_merge_actions_safe(List *actions)
 	{
 		MergeAction *a = lfirst_node(MergeAction, lc);
 
-		if (!a->matched)
+		if (!hygiene_merge_action_is_matched(a))
 			continue;
 		if (contain_volatile_functions(a->qual) ||
 			contain_subplans(a->qual) ||
@@ -1706,8 +1706,9 @@ noop_setup_node(ModifyTableState *mt, EState *estate, bool auto_ok,
 			nr->why = "another writer may touch the table";
 		}
 		if (nr->ineligible == NOOP_ELIGIBLE && mt->operation == CMD_MERGE &&
-			(rri->ri_matchedMergeAction != NIL &&
-			 !noop_merge_actions_safe(list_nth(plan->mergeActionLists, i))))
+			((hygiene_merge_matched_actions(rri) != NIL &&
+			  !noop_merge_actions_safe(list_nth(plan->mergeActionLists, i))) ||
+			 hygiene_merge_has_not_matched_by_source(rri)))
 			nr->ineligible = INELIGIBLE_OTHER;
 
 		/* MERGE actions are only evaluated here when that is harmless */
@@ -1747,11 +1748,10 @@ noop_setup_node(ModifyTableState *mt, EState *estate, bool auto_ok,
 		}
 
 		/*
-		 * In PostgreSQL 15 every column an index uses (key, expression or
-		 * predicate) blocks HOT: INDEX_ATTR_BITMAP_ALL is what later
-		 * versions call INDEX_ATTR_BITMAP_HOT_BLOCKING.
+		 * The columns whose change blocks HOT (see compat.h: in 15 every
+		 * column an index uses).
 		 */
-		nr->hotblocking = RelationGetIndexAttrBitmap(rel, INDEX_ATTR_BITMAP_ALL);
+		nr->hotblocking = RelationGetIndexAttrBitmap(rel, HYGIENE_INDEX_ATTR_BITMAP_HOT_BLOCKING);
 		nr->oldslot = ExecInitExtraTupleSlot(estate, RelationGetDescr(rel),
 											 table_slot_callbacks(rel));
 		nr->lockslot = ExecInitExtraTupleSlot(estate, RelationGetDescr(rel),

@@ -108,16 +108,15 @@ hygiene_ExecutorStart(QueryDesc *queryDesc, int eflags)
 
 /* ExecutorRun hook: track nesting so that modules can tell top level apart. */
 static void
-hygiene_ExecutorRun(QueryDesc *queryDesc, ScanDirection direction,
-					uint64 count, bool execute_once)
+hygiene_ExecutorRun(HYGIENE_EXECUTOR_RUN_PARAMS)
 {
 	hygiene_exec_nesting_level++;
 	PG_TRY();
 	{
 		if (prev_ExecutorRun)
-			prev_ExecutorRun(queryDesc, direction, count, execute_once);
+			prev_ExecutorRun(HYGIENE_EXECUTOR_RUN_ARGS);
 		else
-			standard_ExecutorRun(queryDesc, direction, count, execute_once);
+			standard_ExecutorRun(HYGIENE_EXECUTOR_RUN_ARGS);
 	}
 	PG_FINALLY();
 	{

@@ -83,7 +83,6 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/plancache.h"
-#include "utils/queryjumble.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
@@ -1200,7 +1199,7 @@ qr_post_parse_analyze(ParseState *pstate, Query *query, JumbleState *jstate)
 		return;
 	qr_enable_query_ids();
 	if (IsQueryIdEnabled())
-		(void) JumbleQuery(query, pstate->p_sourcetext);
+		(void) hygiene_jumble_query(query, pstate->p_sourcetext);
 }
 
 /* ExecutorStart hook: enforce the query rule that matches the statement. */
