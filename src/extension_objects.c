@@ -325,6 +325,8 @@ extobj_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 static void
 extobj_xact_callback(XactEvent event, void *arg)
 {
+	if (!extobj_xact_dirty)
+		return;					/* the common case: nothing to forget */
 	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
 	{
 		if (extobj_xact_dirty)
@@ -426,9 +428,11 @@ extobj_schema_intruder(Oid nspid, HeapTuple nsptup)
 
 /*
  * Refuse to install pg_hygiene into a schema that a role other than a
- * superuser owns, may create in, or has objects in.
+ * superuser owns, may create in, or has objects in.  Not inlined: the object
+ * access hook runs for every function a statement executes, and should cost
+ * no more than its tests.
  */
-static void
+static pg_noinline void
 extobj_check_install_schema(Oid extoid)
 {
 	Relation	rel;
@@ -490,17 +494,31 @@ extobj_check_install_schema(Oid extoid)
 				 errhint("Drop or rename that schema, or revoke CREATE on it and remove the objects of that role, then run CREATE EXTENSION pg_hygiene again.")));
 }
 
-/* Object access hook: check the schema when pg_hygiene's row is created. */
-static void
-extobj_object_access(ObjectAccessType access, Oid classId, Oid objectId,
-					 int subId, void *arg)
+/* Object access hook, slow path: a new object; check pg_hygiene's schema. */
+static pg_noinline void
+extobj_object_created(ObjectAccessType access, Oid classId, Oid objectId,
+					  int subId, void *arg)
 {
 	if (prev_object_access_hook)
 		prev_object_access_hook(access, classId, objectId, subId, arg);
 
-	if (access == OAT_POST_CREATE && classId == ExtensionRelationId &&
-		!IsBinaryUpgrade)
+	if (classId == ExtensionRelationId && !IsBinaryUpgrade)
 		extobj_check_install_schema(objectId);
+}
+
+/*
+ * Object access hook: check the schema when pg_hygiene's row is created.
+ * Core calls it for every function a statement executes: everything but a
+ * creation goes straight on to the previous hook.
+ */
+static void
+extobj_object_access(ObjectAccessType access, Oid classId, Oid objectId,
+					 int subId, void *arg)
+{
+	if (unlikely(access == OAT_POST_CREATE))
+		extobj_object_created(access, classId, objectId, subId, arg);
+	else if (prev_object_access_hook)
+		prev_object_access_hook(access, classId, objectId, subId, arg);
 }
 
 /* Module init: callbacks and hooks. */

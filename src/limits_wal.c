@@ -239,25 +239,38 @@ lim_find_modify(PlanState *ps, void *context)
 void
 lim_wal_wrap_plan(QueryDesc *queryDesc)
 {
+	PlannedStmt *stmt = queryDesc->plannedstmt;
 	List	   *found = NIL;
-	ListCell   *lc;
+	int			nfound;
 	LimWrapCb  *cb;
 	MemoryContext cxt = queryDesc->estate->es_query_cxt;
 
 	lim_wal_begin();
 	if (queryDesc->planstate == NULL)
 		return;
-	found = lappend(found, queryDesc->planstate);
-	(void) lim_find_modify(queryDesc->planstate, &found);
+
+	/*
+	 * ModifyTable nodes exist only in a writing statement or one with a
+	 * data-modifying CTE: a plain read wraps its top node alone, without
+	 * walking the tree.
+	 */
+	if (stmt->commandType == CMD_SELECT && !stmt->hasModifyingCTE)
+		nfound = 1;
+	else
+	{
+		(void) lim_find_modify(queryDesc->planstate, &found);
+		nfound = 1 + list_length(found);
+	}
 
 	cb = MemoryContextAllocZero(cxt, offsetof(LimWrapCb, nodes) +
-								sizeof(PlanState *) * list_length(found));
-	foreach(lc, found)
+								sizeof(PlanState *) * nfound);
+	for (int i = 0; i < nfound && lim_nwrapped < LIM_MAX_WRAPPED; i++)
 	{
-		PlanState  *sub = (PlanState *) lfirst(lc);
+		/* the top node first, then the ModifyTable subplans */
+		PlanState  *sub = i == 0 ? queryDesc->planstate :
+			(PlanState *) list_nth(found, i - 1);
 
-		if (lim_nwrapped >= LIM_MAX_WRAPPED)
-			break;				/* charged at ExecutorEnd instead */
+		/* past LIM_MAX_WRAPPED: charged at ExecutorEnd instead */
 		lim_wrapped[lim_nwrapped].node = sub;
 		lim_wrapped[lim_nwrapped].orig = sub->ExecProcNodeReal;
 		lim_nwrapped++;

@@ -2118,6 +2118,10 @@ noop_ExecutorStart(QueryDesc *queryDesc, int eflags)
 
 	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
 		return;
+	/* a plain read (no FOR UPDATE/SHARE): nothing to set up or remember */
+	if (stmt->commandType == CMD_SELECT && !stmt->hasModifyingCTE &&
+		stmt->rowMarks == NIL)
+		return;
 	if (!HYGIENE_ACTIVE())
 		return;
 	if (stmt->commandType == CMD_UPDATE || stmt->commandType == CMD_MERGE ||

@@ -21,6 +21,7 @@
  */
 #include "postgres.h"
 
+#include "access/xact.h"
 #include "executor/executor.h"
 #include "fmgr.h"
 #include "funcapi.h"
@@ -85,25 +86,70 @@ hygiene_planner(Query *parse, const char *query_string, int cursorOptions,
 	return result;
 }
 
-/* ExecutorStart hook: track its nesting; count client statements. */
+/*
+ * ExecutorStart hook: track its nesting; count client statements.
+ *
+ * No PG_TRY here (it would cost every statement a sigsetjmp): an error that
+ * leaves this hook early is either caught by a subtransaction, whose abort
+ * restores the level it started with, or ends the transaction, whose abort
+ * resets it (hygiene_subxact_callback, hygiene_xact_callback).  Core catches
+ * no error without a subtransaction.
+ */
 static void
 hygiene_ExecutorStart(QueryDesc *queryDesc, int eflags)
 {
 	hygiene_start_nesting_level++;
-	PG_TRY();
+	if (prev_ExecutorStart)
+		prev_ExecutorStart(queryDesc, eflags);
+	else
+		standard_ExecutorStart(queryDesc, eflags);
+	if (HYGIENE_CLIENT_START() && HYGIENE_ACTIVE())
+		hygiene_count_statement();
+	hygiene_start_nesting_level--;
+}
+
+/*
+ * ExecutorStart nesting level when each open subtransaction started, indexed
+ * by the subtransaction's nesting level (grown on demand, in TopMemoryContext;
+ * its size is the deepest subtransaction nesting the backend has seen).
+ */
+static int *hygiene_subxact_start_level = NULL;
+static int	hygiene_subxact_start_cap = 0;
+
+/* Subtransaction start and abort: keep and restore the ExecutorStart level. */
+static void
+hygiene_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+						 SubTransactionId parentSubid, void *arg)
+{
+	int			nest = GetCurrentTransactionNestLevel();
+
+	if (event == SUBXACT_EVENT_START_SUB)
 	{
-		if (prev_ExecutorStart)
-			prev_ExecutorStart(queryDesc, eflags);
-		else
-			standard_ExecutorStart(queryDesc, eflags);
-		if (HYGIENE_CLIENT_START() && HYGIENE_ACTIVE())
-			hygiene_count_statement();
+		if (nest >= hygiene_subxact_start_cap)
+		{
+			int			newcap = Max(nest + 1, hygiene_subxact_start_cap * 2);
+
+			newcap = Max(newcap, 16);
+			if (hygiene_subxact_start_level == NULL)
+				hygiene_subxact_start_level =
+					MemoryContextAlloc(TopMemoryContext, newcap * sizeof(int));
+			else
+				hygiene_subxact_start_level =
+					repalloc(hygiene_subxact_start_level, newcap * sizeof(int));
+			hygiene_subxact_start_cap = newcap;
+		}
+		hygiene_subxact_start_level[nest] = hygiene_start_nesting_level;
 	}
-	PG_FINALLY();
-	{
-		hygiene_start_nesting_level--;
-	}
-	PG_END_TRY();
+	else if (event == SUBXACT_EVENT_ABORT_SUB && nest < hygiene_subxact_start_cap)
+		hygiene_start_nesting_level = hygiene_subxact_start_level[nest];
+}
+
+/* Transaction abort: no ExecutorStart is running any more. */
+static void
+hygiene_xact_callback(XactEvent event, void *arg)
+{
+	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
+		hygiene_start_nesting_level = 0;
 }
 
 /* ExecutorRun hook: track nesting so that modules can tell top level apart. */
@@ -213,6 +259,9 @@ _PG_init(void)
 	index_disable_init();
 
 	MarkGUCPrefixReserved("pg_hygiene");
+
+	RegisterXactCallback(hygiene_xact_callback, NULL);
+	RegisterSubXactCallback(hygiene_subxact_callback, NULL);
 
 	prev_planner_hook = planner_hook;
 	planner_hook = hygiene_planner;

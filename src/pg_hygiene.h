@@ -45,7 +45,9 @@ extern int	hygiene_plan_nesting_level;
  * Nesting depth of ExecutorStart, kept likewise: 1 inside a module's
  * ExecutorStart hook for a statement whose start is not nested in another
  * ExecutorStart (initial partition pruning may call functions that run
- * queries), 0 elsewhere at top level.
+ * queries), 0 elsewhere at top level.  Kept without a PG_TRY: after an
+ * error, the abort of the (sub)transaction that catches it restores it (see
+ * hygiene_ExecutorStart).
  */
 extern int	hygiene_start_nesting_level;
 
