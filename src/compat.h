@@ -176,4 +176,30 @@ hygiene_may_maintain(Oid relid, Oid relowner)
 	pg_namespace_aclcheck((nspid), (roleid), (mode))
 #endif
 
+/*
+ * The PGPROC of a virtual transaction id's backend (NULL for a prepared
+ * transaction): 17 numbers backends by ProcNumber, 15 by BackendId.
+ */
+#if PG_VERSION_NUM >= 170000
+#define hygiene_vxid_proc(vxid) ProcNumberGetProc((vxid)->procNumber)
+#else
+#define hygiene_vxid_proc(vxid) BackendIdGetProc((vxid)->backendId)
+#endif
+
+/* The i-th (1-based) local backend status entry (renamed in 17; 16 is not built). */
+#if PG_VERSION_NUM >= 170000
+#define hygiene_local_beentry(i) pgstat_get_local_beentry_by_index(i)
+#else
+#define hygiene_local_beentry(i) pgstat_fetch_stat_local_beentry(i)
+#endif
+
+/* build_attrmap_by_name() took a missing_ok argument in 16. */
+#if PG_VERSION_NUM >= 160000
+#define hygiene_attrmap_by_name(indesc, outdesc) \
+	build_attrmap_by_name((indesc), (outdesc), false)
+#else
+#define hygiene_attrmap_by_name(indesc, outdesc) \
+	build_attrmap_by_name((indesc), (outdesc))
+#endif
+
 #endif							/* HYGIENE_COMPAT_H */

@@ -75,6 +75,7 @@
 #include "mb/pg_wchar.h"
 #include "storage/lock.h"
 #include "storage/proc.h"
+#include "storage/procarray.h"
 #include "storage/sinvaladt.h"
 #include "utils/acl.h"
 #include "utils/backend_status.h"
@@ -465,7 +466,7 @@ ddl_describe_blockers(Oid relid, LOCKMODE mode, StringInfo brief, StringInfo ful
 		/* name the first few; a detail line is no place for hundreds */
 		if (n > DDL_MAX_BLOCKERS_NAMED)
 			continue;
-		proc = BackendIdGetProc(vxids->backendId);
+		proc = hygiene_vxid_proc(vxids);
 		if (proc == NULL)
 		{
 			appendStringInfo(brief, "%sa prepared transaction", sep);
@@ -485,7 +486,7 @@ ddl_describe_blockers(Oid relid, LOCKMODE mode, StringInfo brief, StringInfo ful
 				nbackends = pgstat_fetch_stat_numbackends();
 			for (int i = 1; i <= nbackends; i++)
 			{
-				LocalPgBackendStatus *l = pgstat_fetch_stat_local_beentry(i);
+				LocalPgBackendStatus *l = hygiene_local_beentry(i);
 
 				if (l && l->backendStatus.st_procpid == pid)
 				{

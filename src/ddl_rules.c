@@ -1385,7 +1385,7 @@ ddl_attach_missing_indexes(Relation parent, Relation part)
 
 	if (pidx == NIL || part->rd_rel->relkind == RELKIND_FOREIGN_TABLE)
 		return NIL;
-	attmap = build_attrmap_by_name(RelationGetDescr(part), RelationGetDescr(parent));
+	attmap = hygiene_attrmap_by_name(RelationGetDescr(part), RelationGetDescr(parent));
 	foreach(lc, pidx)
 	{
 		Relation	pi = index_open(lfirst_oid(lc), AccessShareLock);
