@@ -46,9 +46,16 @@ src=$(ls -d "$CORE_SRC"/postgresql-"$PG_MAJOR"-*/ 2>/dev/null | sort -V | tail -
 if [ -z "$src" ]; then
 	[ "$(id -u)" -eq 0 ] || die "fetch the source first: mkdir -p $CORE_SRC && cd $CORE_SRC && apt-get source postgresql-$PG_MAJOR"
 	if ! grep -rqs 'deb-src' /etc/apt/sources.list /etc/apt/sources.list.d/; then
-		sed -i 's/^Types: deb$/Types: deb deb-src/' /etc/apt/sources.list.d/debian.sources
+		# deb822 (debian.sources) or one-line (sources.list, as in a debootstrap chroot)
+		[ -f /etc/apt/sources.list.d/debian.sources ] &&
+			sed -i 's/^Types: deb$/Types: deb deb-src/' /etc/apt/sources.list.d/debian.sources
+		[ -f /etc/apt/sources.list ] &&
+			sed -n 's/^deb /deb-src /p' /etc/apt/sources.list >>/etc/apt/sources.list
 	fi
 	apt-get update -qq >/dev/null
+	# apt-get source unpacks with dpkg-source
+	command -v dpkg-source >/dev/null ||
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends dpkg-dev >/dev/null
 	mkdir -p "$CORE_SRC"
 	# The newest version the mirror still serves.
 	for v in $(apt-cache showsrc "postgresql-$PG_MAJOR" | sed -n 's/^Version: //p' | sort -Vr); do
