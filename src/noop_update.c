@@ -232,7 +232,6 @@ static bool noop_overrides_valid = false;
 static uint64 noop_overrides_inval = 0;	/* invalidations seen, ever */
 static HTAB *noop_check_cache = NULL;	/* relid -> has mutable CHECK */
 static Oid	noop_settings_relid = InvalidOid;
-static Oid	noop_trigger_fn = InvalidOid;
 
 /* Registry of live NoopModify states, keyed by wrapped subplan. */
 static NoopModify **noop_registry = NULL;
@@ -295,14 +294,6 @@ noop_syscache_cb(Datum arg, int cacheid, uint32 hashvalue)
 {
 	noop_overrides_valid = false;
 	noop_overrides_inval++;
-	noop_trigger_fn = InvalidOid;
-}
-
-/* Syscache callback on pg_proc: look the trigger function up again. */
-static void
-noop_proc_cb(Datum arg, int cacheid, uint32 hashvalue)
-{
-	noop_trigger_fn = InvalidOid;
 }
 
 /* Parse a mode name; -1 if unknown. */
@@ -2159,7 +2150,6 @@ noop_update_init(void)
 										   ALLOCSET_SMALL_SIZES);
 	CacheRegisterRelcacheCallback(noop_relcache_cb, (Datum) 0);
 	CacheRegisterSyscacheCallback(NAMESPACEOID, noop_syscache_cb, (Datum) 0);
-	CacheRegisterSyscacheCallback(PROCOID, noop_proc_cb, (Datum) 0);
 
 	prev_ExecutorStart = ExecutorStart_hook;
 	ExecutorStart_hook = noop_ExecutorStart;
