@@ -27,6 +27,9 @@ $node->append_conf('postgresql.conf', qq{
 shared_preload_libraries = 'pg_hygiene'
 pg_hygiene.ddl_guard = off
 log_statement = none
+# an autoanalyze would invalidate the partitions' relcache entries, and their rebuild
+# would wait for pg_inherits already at planning
+autovacuum = off
 });
 $node->start;
 $node->safe_psql('postgres', q{
