@@ -2,7 +2,9 @@
  *
  * table_stats.c
  *		Per-table UPDATE statistics in shared memory, and the SQL functions
- *		behind hygiene.table_write_stats.
+ *		behind hygiene.table_write_stats and hygiene.table_write_ineligible
+ *		(the reasons behind its ineligible_other).  The extension's own tables
+ *		are counted but never shown.
  *
  * A fixed-size shared hash keyed by (database, table) holds cumulative
  * counters.  Its size is pg_hygiene.table_stats_max, allocated at server
