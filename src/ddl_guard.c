@@ -313,7 +313,7 @@ ddl_log_if_catchable(const char *rule, const char *what)
 {
 	if (GetCurrentTransactionNestLevel() > 1)
 		ereport(LOG,
-				(errmsg("ddl guard rule \"%s\" blocked a statement inside a subtransaction: %s",
+				(errmsg("pg_hygiene: ddl guard rule \"%s\" blocked a statement inside a subtransaction: %s",
 						rule, what)));
 }
 
@@ -331,7 +331,7 @@ ddl_report(DdlViolation *v)
 	{
 		ddl_events_record(DDL_ACTION_ALLOW, v->rule, v->relname, v->size, stmt, v->what);
 		ereport(LOG,
-				(errmsg("ddl guard rule \"%s\" allowed by override: %s", rule, v->what)));
+				(errmsg("pg_hygiene: ddl guard rule \"%s\" allowed by override: %s", rule, v->what)));
 		return;
 	}
 
@@ -339,7 +339,7 @@ ddl_report(DdlViolation *v)
 	{
 		ddl_events_record(DDL_ACTION_WARN, v->rule, v->relname, v->size, stmt, v->what);
 		ereport(WARNING,
-				(errmsg("ddl guard rule \"%s\": %s", rule, v->what),
+				(errmsg("pg_hygiene: ddl guard rule \"%s\": %s", rule, v->what),
 				 v->detail ? errdetail_internal("%s", v->detail) : 0,
 				 v->hint ? errhint("%s", v->hint) : 0));
 		return;
@@ -349,7 +349,7 @@ ddl_report(DdlViolation *v)
 	ddl_log_if_catchable(rule, v->what);
 	ereport(ERROR,
 			(errcode(ERRCODE_HYGIENE_DDL_BLOCKED),
-			 errmsg("ddl guard rule \"%s\": %s", rule, v->what),
+			 errmsg("pg_hygiene: ddl guard rule \"%s\": %s", rule, v->what),
 			 v->detail ? errdetail_internal("%s", v->detail) : 0,
 			 v->hint ? errhint("%s", v->hint) : 0));
 }
@@ -553,7 +553,7 @@ ddl_convert_timeout_error(MemoryContext cxt, bool stmt_fired, bool lock_lowered,
 		ddl_log_if_catchable("ddl_timeout", what);
 		ereport(ERROR,
 				(errcode(ERRCODE_QUERY_CANCELED),
-				 errmsg("ddl guard rule \"ddl_timeout\": %s", what),
+				 errmsg("pg_hygiene: ddl guard rule \"ddl_timeout\": %s", what),
 				 errdetail("DDL on an existing table holds its lock while it runs, and every query on the table waits behind it."),
 				 errhint("Use the online form of the change (CONCURRENTLY, NOT VALID followed by VALIDATE CONSTRAINT, batched backfills), or have a DBA run SELECT hygiene.allow_ddl('ddl_timeout') in the migration's transaction.")));
 	}
@@ -605,7 +605,7 @@ ddl_convert_timeout_error(MemoryContext cxt, bool stmt_fired, bool lock_lowered,
 		ddl_log_if_catchable("ddl_timeout", what);
 		ereport(ERROR,
 				(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
-				 errmsg("ddl guard rule \"ddl_timeout\": %s", what),
+				 errmsg("pg_hygiene: ddl guard rule \"ddl_timeout\": %s", what),
 				 errdetail_internal("%s", detail),
 				 errhint("Retry the statement later, in a loop with a short pause between attempts, or end what holds the lock first (pg_terminate_backend() for a session left idle in transaction).")));
 	}
@@ -1028,12 +1028,12 @@ hygiene_allow_ddl(PG_FUNCTION_ARGS)
 		strchr(name, ',') != NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("unknown DDL guard rule \"%s\"", name),
+				 errmsg("pg_hygiene: unknown DDL guard rule \"%s\"", name),
 				 errhint("Name one rule: table_rewrite, index_not_concurrent, new_table, full_scan_constraint, ddl_timeout, or all.")));
 
 	if (!IsTransactionBlock())
 		ereport(WARNING,
-				(errmsg("hygiene.allow_ddl() outside a transaction block lasts only for this statement"),
+				(errmsg("pg_hygiene: hygiene.allow_ddl() outside a transaction block lasts only for this statement"),
 				 errhint("Run BEGIN first, then hygiene.allow_ddl(), then the DDL, then COMMIT.")));
 
 	/* remember what to go back to if this savepoint is rolled back */
@@ -1056,7 +1056,7 @@ hygiene_allow_ddl(PG_FUNCTION_ARGS)
 		if (mask & (1 << i))
 			ddl_events_record(DDL_ACTION_OVERRIDE, (DdlRule) i, NULL, -1,
 							  debug_query_string, what);
-	ereport(LOG, (errmsg("ddl guard override: %s", what)));
+	ereport(LOG, (errmsg("pg_hygiene: ddl guard override: %s", what)));
 
 	PG_RETURN_VOID();
 }

@@ -1179,7 +1179,7 @@ hygiene_noop_update_trigger(PG_FUNCTION_ARGS)
 		!noop_rel_is_live(nr))
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("hygiene._noop_update_trigger() is internal to pg_hygiene"),
+				 errmsg("pg_hygiene: hygiene._noop_update_trigger() is for internal use only"),
 				 errhint("Do not use it in CREATE TRIGGER; set pg_hygiene.noop_updates instead.")));
 
 	nm = nr->nm;

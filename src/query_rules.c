@@ -752,7 +752,7 @@ qr_entry(QrRule *r)
 	{
 		if (!qr_warned_full)
 			ereport(WARNING,
-					(errmsg("pg_hygiene.max_query_rules (%d) is too small for the query rules in use", qr_max_rules),
+					(errmsg("pg_hygiene: pg_hygiene.max_query_rules (%d) is too small for the query rules in use", qr_max_rules),
 					 errdetail("Query rule " INT64_FORMAT " is enforced without counters, rate limit or concurrency limit.", r->rule_id),
 					 errhint("Remove unused rules with hygiene.remove_query_rule() or raise pg_hygiene.max_query_rules and restart.")));
 		qr_warned_full = true;
@@ -1038,7 +1038,7 @@ qr_apply(QrRule *r, QueryDesc *queryDesc, TimestampTz now)
 			qr_count(r, e, QR_BLOCKED, now);
 			ereport(ERROR,
 					(errcode(ERRCODE_HYGIENE_QUERY_BLOCKED),
-					 errmsg("statement blocked by a pg_hygiene query rule"),
+					 errmsg("pg_hygiene: statement blocked by a query rule"),
 					 errdetail("Query rule " INT64_FORMAT " blocks queryid " INT64_FORMAT " for %s (reason: %s).",
 							   r->rule_id, queryid, qr_role_text(r), r->reason),
 					 errhint("%s", qr_lift_text(r, queryid))));
@@ -1064,7 +1064,7 @@ qr_apply(QrRule *r, QueryDesc *queryDesc, TimestampTz now)
 				qr_count(r, e, QR_THROTTLED, now);
 				ereport(ERROR,
 						(errcode(ERRCODE_HYGIENE_QUERY_RATE),
-						 errmsg("statement throttled by a pg_hygiene query rule"),
+						 errmsg("pg_hygiene: statement throttled by a query rule"),
 						 errdetail("Query rule " INT64_FORMAT " allows %g statements per second with queryid " INT64_FORMAT " for %s (reason: %s).%s",
 								   r->rule_id, r->per_second, queryid, qr_role_text(r), r->reason,
 								   can_wait ? "" : " It could not wait: it runs inside a transaction block, a function or another statement, or its transaction has written."),
@@ -1132,7 +1132,7 @@ qr_apply(QrRule *r, QueryDesc *queryDesc, TimestampTz now)
 					qr_count(r, e, QR_THROTTLED, now);
 					ereport(ERROR,
 							(errcode(ERRCODE_HYGIENE_QUERY_CONCURRENCY),
-							 errmsg("statement throttled by a pg_hygiene query rule"),
+							 errmsg("pg_hygiene: statement throttled by a query rule"),
 							 errdetail_plural("Query rule " INT64_FORMAT " allows %d running statement with queryid " INT64_FORMAT " for %s, and one is already running (reason: %s).%s",
 											  "Query rule " INT64_FORMAT " allows %d running statements with queryid " INT64_FORMAT " for %s, and that many are already running (reason: %s).%s",
 											  r->max_concurrent,
@@ -1152,7 +1152,7 @@ qr_apply(QrRule *r, QueryDesc *queryDesc, TimestampTz now)
 
 	if (dry_hit && qr_count(r, e, QR_DRY_RUN, now))
 		ereport(LOG,
-				(errmsg("a pg_hygiene query rule in dry run would have %s",
+				(errmsg("pg_hygiene: a query rule in dry run would have %s",
 						dry_what),
 				 errdetail("Query rule " INT64_FORMAT " for queryid " INT64_FORMAT " and %s (reason: %s). Further hits within a second are counted, not logged.",
 						   r->rule_id, queryid, qr_role_text(r), r->reason)));
@@ -1321,7 +1321,7 @@ hygiene_query_rules_changed(PG_FUNCTION_ARGS)
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("hygiene._query_rules_changed() must be called as a trigger")));
+				 errmsg("pg_hygiene: hygiene._query_rules_changed() must be called as a trigger")));
 	qr_changed_in_xact = true;
 	PG_RETURN_POINTER(NULL);
 }
@@ -1348,7 +1348,7 @@ hygiene_reload_query_rules(PG_FUNCTION_ARGS)
 	if (qr_shared == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("pg_hygiene shared memory is not attached"),
+				 errmsg("pg_hygiene: shared memory is not attached"),
 				 errhint("Add pg_hygiene to shared_preload_libraries and restart the server.")));
 	if (qr_attach_db() != NULL)
 	{
