@@ -52,6 +52,7 @@
 
 #include "advice.h"
 #include "extension_objects.h"
+#include "log_rate.h"
 #include "pg_hygiene.h"
 
 PGDLLEXPORT void hygiene_advice_launcher_main(Datum main_arg);
@@ -178,6 +179,10 @@ hygiene_advice_launcher_main(Datum main_arg)
 		}
 		else
 			wait_ms = (long) ((next_round - now) / 1000);
+
+		/* counts of rejections not logged reach the log after their storm */
+		log_rate_flush();
+		wait_ms = Min(wait_ms, LOG_RATE_FLUSH_MS);
 
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
 						 Max(wait_ms, 1), PG_WAIT_EXTENSION);

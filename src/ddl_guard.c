@@ -91,6 +91,7 @@
 #include "utils/timestamp.h"
 #include "utils/varlena.h"
 
+#include "log_rate.h"
 #include "pg_hygiene.h"
 #include "ddl_guard.h"
 
@@ -309,9 +310,9 @@ ddl_statement_source(int *start, int *end)
  * such blocks as LOG too.
  */
 static void
-ddl_log_if_catchable(const char *rule, const char *what)
+ddl_log_if_catchable(const char *rule, const char *what, bool quiet)
 {
-	if (GetCurrentTransactionNestLevel() > 1)
+	if (!quiet && GetCurrentTransactionNestLevel() > 1)
 		ereport(LOG,
 				(errmsg("pg_hygiene: ddl guard rule \"%s\" blocked a statement inside a subtransaction: %s",
 						rule, what)));
@@ -346,7 +347,9 @@ ddl_report(DdlViolation *v)
 	}
 
 	ddl_events_record(DDL_ACTION_BLOCK, v->rule, v->relname, v->size, stmt, v->what);
-	ddl_log_if_catchable(rule, v->what);
+	ddl_log_if_catchable(rule, v->what,
+						 log_rate_reject(ERRCODE_HYGIENE_DDL_BLOCKED, (uint64) v->rule,
+										 psprintf("ddl guard rule \"%s\"", rule)));
 	ereport(ERROR,
 			(errcode(ERRCODE_HYGIENE_DDL_BLOCKED),
 			 errmsg("pg_hygiene: ddl guard rule \"%s\": %s", rule, v->what),
@@ -550,7 +553,9 @@ ddl_convert_timeout_error(MemoryContext cxt, bool stmt_fired, bool lock_lowered,
 		FlushErrorState();
 		ddl_events_record(DDL_ACTION_BLOCK, DDL_RULE_TIMEOUT, NULL, -1,
 						  stmt, what);
-		ddl_log_if_catchable("ddl_timeout", what);
+		ddl_log_if_catchable("ddl_timeout", what,
+							 log_rate_reject(ERRCODE_QUERY_CANCELED, DDL_RULE_TIMEOUT,
+											 "ddl guard rule \"ddl_timeout\""));
 		ereport(ERROR,
 				(errcode(ERRCODE_QUERY_CANCELED),
 				 errmsg("pg_hygiene: ddl guard rule \"ddl_timeout\": %s", what),
@@ -602,7 +607,9 @@ ddl_convert_timeout_error(MemoryContext cxt, bool stmt_fired, bool lock_lowered,
 		/* the event: who (pids, roles) for every reader; what they ran with the statement */
 		ddl_events_record(DDL_ACTION_BLOCK, DDL_RULE_TIMEOUT, qualname, -1, event_stmt,
 						  nblockers > 0 ? psprintf("%s; lock held by %s", what, brief.data) : what);
-		ddl_log_if_catchable("ddl_timeout", what);
+		ddl_log_if_catchable("ddl_timeout", what,
+							 log_rate_reject(ERRCODE_LOCK_NOT_AVAILABLE, DDL_RULE_TIMEOUT,
+											 "ddl guard rule \"ddl_timeout\""));
 		ereport(ERROR,
 				(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
 				 errmsg("pg_hygiene: ddl guard rule \"ddl_timeout\": %s", what),

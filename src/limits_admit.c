@@ -70,6 +70,7 @@
 #include "utils/tuplestore.h"
 #include "utils/wait_event.h"
 
+#include "log_rate.h"
 #include "pg_hygiene.h"
 #include "limits_common.h"
 
@@ -722,6 +723,7 @@ lim_take_token(LimRole *role, int rate, bool may_wait, TimestampTz now,
 		{
 			role->rejected[LIM_REJECT_RATE]++;
 			SpinLockRelease(&role->mutex);
+			log_rate_reject(ERRCODE_HYGIENE_RATE, 0, "limit max_statements_per_second");
 			ereport(ERROR,
 					(errcode(ERRCODE_HYGIENE_RATE),
 					 errmsg("pg_hygiene: statement rate limit exceeded for role \"%s\"",
@@ -757,6 +759,7 @@ lim_reject(const LimWaiter *me, LimReason reason, bool may_wait, bool timed_out)
 	if (reason == LIM_REJECT_ACTIVE)
 	{
 		active_now = (int) pg_atomic_read_u32(&me->role->active);
+		log_rate_reject(ERRCODE_HYGIENE_ROLE_ACTIVE, 0, "limit max_active_statements");
 		if (timed_out)
 			ereport(ERROR,
 					(errcode(ERRCODE_HYGIENE_ROLE_ACTIVE),
@@ -780,6 +783,7 @@ lim_reject(const LimWaiter *me, LimReason reason, bool may_wait, bool timed_out)
 	running = (IsTransactionState() &&
 			   has_privs_of_role(GetUserId(), ROLE_PG_READ_ALL_STATS)) ?
 		psprintf(" and %d statements are running", active_now) : "";
+	log_rate_reject(ERRCODE_HYGIENE_TOTAL_ACTIVE, 0, "limit max_active_total");
 	if (timed_out)
 		ereport(ERROR,
 				(errcode(ERRCODE_HYGIENE_TOTAL_ACTIVE),

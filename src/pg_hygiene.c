@@ -34,6 +34,7 @@
 
 #include "extension_objects.h"
 #include "pg_hygiene.h"
+#include "log_rate.h"
 #include "table_stats.h"
 #include "ddl_guard.h"
 #include "advice.h"
@@ -257,6 +258,7 @@ _PG_init(void)
 	query_rules_init();
 	limits_init();
 	index_disable_init();
+	log_rate_init();
 
 	MarkGUCPrefixReserved("pg_hygiene");
 

@@ -89,6 +89,7 @@
 #include "utils/wait_event.h"
 
 #include "extension_objects.h"
+#include "log_rate.h"
 #include "pg_hygiene.h"
 #include "query_rules.h"
 
@@ -1036,6 +1037,8 @@ qr_apply(QrRule *r, QueryDesc *queryDesc, TimestampTz now)
 		else
 		{
 			qr_count(r, e, QR_BLOCKED, now);
+			log_rate_reject(ERRCODE_HYGIENE_QUERY_BLOCKED, (uint64) r->rule_id,
+							psprintf("query rule " INT64_FORMAT, r->rule_id));
 			ereport(ERROR,
 					(errcode(ERRCODE_HYGIENE_QUERY_BLOCKED),
 					 errmsg("pg_hygiene: statement blocked by a query rule"),
@@ -1062,6 +1065,8 @@ qr_apply(QrRule *r, QueryDesc *queryDesc, TimestampTz now)
 			else if (t < 0)
 			{
 				qr_count(r, e, QR_THROTTLED, now);
+				log_rate_reject(ERRCODE_HYGIENE_QUERY_RATE, (uint64) r->rule_id,
+								psprintf("query rule " INT64_FORMAT, r->rule_id));
 				ereport(ERROR,
 						(errcode(ERRCODE_HYGIENE_QUERY_RATE),
 						 errmsg("pg_hygiene: statement throttled by a query rule"),
@@ -1130,6 +1135,8 @@ qr_apply(QrRule *r, QueryDesc *queryDesc, TimestampTz now)
 				if (!got)
 				{
 					qr_count(r, e, QR_THROTTLED, now);
+					log_rate_reject(ERRCODE_HYGIENE_QUERY_CONCURRENCY, (uint64) r->rule_id,
+									psprintf("query rule " INT64_FORMAT, r->rule_id));
 					ereport(ERROR,
 							(errcode(ERRCODE_HYGIENE_QUERY_CONCURRENCY),
 							 errmsg("pg_hygiene: statement throttled by a query rule"),
