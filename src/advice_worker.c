@@ -54,6 +54,7 @@
 #include "extension_objects.h"
 #include "log_rate.h"
 #include "pg_hygiene.h"
+#include "wait_events.h"
 
 PGDLLEXPORT void hygiene_advice_launcher_main(Datum main_arg);
 PGDLLEXPORT void hygiene_advice_sampler_main(Datum main_arg);
@@ -185,7 +186,7 @@ hygiene_advice_launcher_main(Datum main_arg)
 		wait_ms = Min(wait_ms, LOG_RATE_FLUSH_MS);
 
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-						 Max(wait_ms, 1), PG_WAIT_EXTENSION);
+						 Max(wait_ms, 1), hygiene_wait_event(HYGIENE_WAIT_LAUNCHER));
 		ResetLatch(MyLatch);
 	}
 }

@@ -91,6 +91,7 @@
 #include "extension_objects.h"
 #include "log_rate.h"
 #include "pg_hygiene.h"
+#include "wait_events.h"
 #include "query_rules.h"
 
 /* Databases whose version counters fit in shared memory. */
@@ -960,7 +961,7 @@ qr_sleep_until(TimestampTz until)
 			break;
 		ms = (long) ((until - now + 999) / 1000);
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-						 ms, PG_WAIT_EXTENSION);
+						 ms, hygiene_wait_event(HYGIENE_WAIT_RULE_TOKEN));
 		ResetLatch(MyLatch);
 		CHECK_FOR_INTERRUPTS();
 	}
@@ -994,8 +995,18 @@ qr_lift_text(QrRule *r, int64 queryid)
 	else
 		lift = psprintf("SELECT hygiene.remove_query_rule(" INT64_FORMAT ")", queryid);
 	if (r->expires_at != 0)
+	{
+		/* to the second, rounded up: the rule still holds at the time shown */
+		TimestampTz at = r->expires_at;
+		int64		frac = at % USECS_PER_SEC;
+
+		if (frac > 0)
+			at += USECS_PER_SEC - frac;
+		else if (frac < 0)
+			at -= frac;
 		return psprintf("The rule expires at %s; a DBA can lift it sooner with %s.",
-						timestamptz_to_str(r->expires_at), lift);
+						timestamptz_to_str(at), lift);
+	}
 	return psprintf("A DBA can lift the rule with %s.", lift);
 }
 
@@ -1070,9 +1081,11 @@ qr_apply(QrRule *r, QueryDesc *queryDesc, TimestampTz now)
 				ereport(ERROR,
 						(errcode(ERRCODE_HYGIENE_QUERY_RATE),
 						 errmsg("pg_hygiene: statement throttled by a query rule"),
-						 errdetail("Query rule " INT64_FORMAT " allows %g statements per second with queryid " INT64_FORMAT " for %s (reason: %s).%s",
-								   r->rule_id, r->per_second, queryid, qr_role_text(r), r->reason,
-								   can_wait ? "" : " It could not wait: it runs inside a transaction block, a function or another statement, or its transaction has written."),
+						 errdetail_plural("Query rule " INT64_FORMAT " allows %g statement per second with queryid " INT64_FORMAT " for %s (reason: %s).%s",
+										  "Query rule " INT64_FORMAT " allows %g statements per second with queryid " INT64_FORMAT " for %s (reason: %s).%s",
+										  r->per_second == 1.0 ? 1 : 2,
+										  r->rule_id, r->per_second, queryid, qr_role_text(r), r->reason,
+										  can_wait ? "" : " It could not wait: it runs inside a transaction block, a function or another statement, or its transaction has written."),
 						 errhint("Retry after %d ms. %s",
 								 (int) ((-t + 999) / 1000), qr_lift_text(r, queryid))));
 			}
@@ -1127,7 +1140,8 @@ qr_apply(QrRule *r, QueryDesc *queryDesc, TimestampTz now)
 						ms = (long) ((deadline - GetCurrentTimestamp() + 999) / 1000);
 						if (ms <= 0)
 							break;
-						(void) ConditionVariableTimedSleep(&e->cv, ms, PG_WAIT_EXTENSION);
+						(void) ConditionVariableTimedSleep(&e->cv, ms,
+														   hygiene_wait_event(HYGIENE_WAIT_RULE_SLOT));
 					}
 					ConditionVariableCancelSleep();
 					waited = got;
