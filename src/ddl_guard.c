@@ -735,7 +735,7 @@ ddl_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 		}
 
 		if (context != PROCESS_UTILITY_SUBCOMMAND)
-			hygiene_debug_notice("ddl guard: %s: %d rule hit(s), lock limit %s, statement limit %s",
+			hygiene_debug_notice("pg_hygiene: ddl guard: %s: %d rule hit(s), lock limit %s, statement limit %s",
 								 GetCommandTagName(CreateCommandTag(parsetree)),
 								 list_length(hits),
 								 lock_lowered ? "armed" : "not armed",

@@ -675,7 +675,7 @@ noop_query_done(void *arg)
 
 			if (!nr->active || nr->delta.rows_updated == 0)
 				continue;
-			hygiene_debug_notice("noop_updates: %s: mode %s, rows %llu, no-op %llu, suppressed %llu, ineligible %llu, indexed %llu, non-indexed %llu",
+			hygiene_debug_notice("pg_hygiene: noop_updates: %s: mode %s, rows %llu, no-op %llu, suppressed %llu, ineligible %llu, indexed %llu, non-indexed %llu",
 								 RelationGetRelationName(nr->rri->ri_RelationDesc),
 								 noop_mode_names[nr->mode],
 								 (unsigned long long) nr->delta.rows_updated,
@@ -1811,7 +1811,7 @@ noop_setup_node(ModifyTableState *mt, EState *estate, bool auto_ok,
 		NoopRel    *nr = &nm->rels[i];
 
 		if (nr->active)
-			hygiene_debug_notice("noop_updates: %s: mode %s, %s%s%s%s%s%s",
+			hygiene_debug_notice("pg_hygiene: noop_updates: %s: mode %s, %s%s%s%s%s%s",
 								 RelationGetRelationName(nr->rri->ri_RelationDesc),
 								 noop_mode_names[nr->mode],
 								 nr->use_trigger ? "trigger path" : "wrapper path",
@@ -2119,7 +2119,7 @@ noop_ExecutorStart(QueryDesc *queryDesc, int eflags)
 		stmt->commandType == CMD_INSERT || stmt->hasModifyingCTE)
 	{
 		if (!noop_ensure_overrides())
-			hygiene_debug_notice("noop_updates: settings table locked, statement left alone");
+			hygiene_debug_notice("pg_hygiene: noop_updates: settings table locked, statement left alone");
 		else if (noop_mode_guc != NOOP_OFF ||
 				 hash_get_num_entries(noop_overrides) > 0)
 			noop_setup_query(queryDesc);

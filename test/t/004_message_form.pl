@@ -31,6 +31,12 @@ for my $file (sort glob('src/*.c'))
 	{
 		like($1, qr/^pg_hygiene: /, "$file: plural \"$1\"");
 	}
+	# pg_hygiene.debug's NOTICEs
+	while ($src =~ /\bhygiene_debug_notice\(\s*"((?:[^"\\]|\\.)*)"/g)
+	{
+		$checked++;
+		like($1, qr/^pg_hygiene: /, "$file: debug \"$1\"");
+	}
 	# elog() at any level but ERROR (LOG, WARNING, ...): a message a DBA reads
 	while ($src =~ /\belog\(\s*(\w+)\s*,\s*"((?:[^"\\]|\\.)*)"/g)
 	{
