@@ -112,7 +112,8 @@ $writer->{stdin} .=
 $writer->{run}->pump_nb;
 ok( $node->poll_query_until('postgres', q{
 	SELECT count(*) = 1 FROM pg_stat_activity
-	WHERE usename = 'wal_a' AND wait_event_type = 'Extension' AND wait_event = 'Extension'}),
+	WHERE usename = 'wal_a' AND wait_event_type = 'Extension'
+	  AND wait_event IN ('Extension', 'PgHygieneWalBudget')}),
 	'the throttled INSERT waits with wait event Extension');
 is($node->safe_psql('postgres',
 		"SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE usename = 'wal_a' AND state = 'active'"),
