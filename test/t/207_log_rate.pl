@@ -169,6 +169,49 @@ while (1)
 cmp_ok($ddl_logged, '<=', $per_s * (ceil($t1 - $t0) + 1), "DDL refusals logged within the rate ($ddl_logged)");
 is($ddl_logged + $ddl_suppressed, 200, 'DDL: logged + suppressed = refused');
 
+# More keys than the table's 128 slots: 140 query rules of one role, each hit 3 times.
+# Slots are reused (least recently used of the 8 probed), and the count of a reused slot
+# is written at once: nothing is lost.
+$node->safe_psql('postgres', q{
+CREATE ROLE lr_many LOGIN;
+GRANT SELECT ON lr_t TO lr_many;
+SET compute_query_id = on;
+DO $$
+DECLARE j json;
+BEGIN
+  FOR n IN 1 .. 140 LOOP
+    EXECUTE 'EXPLAIN (VERBOSE, FORMAT JSON) SELECT ' ||
+      array_to_string(array_fill('1'::text, ARRAY[n]), ',') || ' FROM lr_t' INTO j;
+    PERFORM hygiene.block_query((j->0->>'Query Identifier')::bigint, 'tap: many keys',
+                                role => 'lr_many');
+  END LOOP;
+END $$;
+});
+my $many_sql = '';
+for my $round (1 .. 3)
+{
+	$many_sql .= 'SELECT ' . join(',', ('1') x $_) . " FROM lr_t;\n" for 1 .. 140;
+}
+$offset = -s $node->logfile;
+my @many_err = storm('lr_many', $many_sql, 1, 1, 0);
+is(count_of($many_err[0], qr/ERROR:  pg_hygiene: statement blocked by a query rule/), 420,
+	'140 rules: every statement was blocked');
+my $many_sum = qr/LOG:  pg_hygiene: (\d+) similar messages? suppressed in the last \d+ s \(query rule \d+, role "lr_many"\)/;
+my ($many_logged, $many_suppressed, $many_lines);
+$deadline = time + 30;
+while (1)
+{
+	$log = slurp_file($node->logfile, $offset);
+	$many_logged = count_of($log, qr/ERROR:  pg_hygiene: statement blocked by a query rule/);
+	$many_suppressed = 0;
+	$many_suppressed += $1 while $log =~ /$many_sum/g;
+	last if $many_logged + $many_suppressed >= 420 || time > $deadline;
+	sleep 1;
+}
+note "140 rules: $many_logged logged, $many_suppressed suppressed";
+is($many_logged + $many_suppressed, 420, '140 rules: logged + suppressed = rejected');
+cmp_ok($many_suppressed, '>', 0, '140 rules: some were suppressed');
+
 # -1: every rejection is logged; 0: none, only the count.
 $node->safe_psql('postgres', 'ALTER ROLE lr_join SET pg_hygiene.log_rejections_per_second = -1');
 $offset = -s $node->logfile;
