@@ -186,7 +186,7 @@ hygiene_advice_launcher_main(Datum main_arg)
 		wait_ms = Min(wait_ms, LOG_RATE_FLUSH_MS);
 
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-						 Max(wait_ms, 1), hygiene_wait_event(HYGIENE_WAIT_LAUNCHER));
+						 Max(wait_ms, 1), hygiene_wait_event(HYGIENE_WE_LAUNCHER));
 		ResetLatch(MyLatch);
 	}
 }

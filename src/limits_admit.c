@@ -296,7 +296,7 @@ lim_exempt(void)
  * an interrupt ends the sleep with an error.
  */
 void
-lim_sleep_until(TimestampTz until, int64 *slept_us, HygieneWait what)
+lim_sleep_until(TimestampTz until, int64 *slept_us, HygieneWaitEvent what)
 {
 	TimestampTz now = GetCurrentTimestamp();
 
@@ -742,7 +742,7 @@ lim_take_token(LimRole *role, int rate, bool may_wait, TimestampTz now,
 	{
 		int64		slept = 0;
 
-		lim_sleep_until(now + wait_us, &slept, HYGIENE_WAIT_RATE_TOKEN);
+		lim_sleep_until(now + wait_us, &slept, HYGIENE_WE_RATE_TOKEN);
 		*waited_us += slept;
 	}
 }
@@ -906,7 +906,7 @@ lim_queue(LimWaiter *me, bool may_wait, int64 *waited_us, bool *counted_queued)
 			if (ms > 100)
 				ms = 100;		/* re-check regularly even without a wakeup */
 			(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-							 ms, hygiene_wait_event(HYGIENE_WAIT_ACTIVE_SLOT));
+							 ms, hygiene_wait_event(HYGIENE_WE_ACTIVE_SLOT));
 			ResetLatch(MyLatch);
 			CHECK_FOR_INTERRUPTS();
 			LWLockAcquire(lim_shared->lock, LW_EXCLUSIVE);

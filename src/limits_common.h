@@ -111,7 +111,7 @@ extern void lim_utility_done(void);
 extern LimRole *lim_role_entry(void);
 extern bool lim_exempt(void);
 extern void lim_count_reject(LimRole *role, LimReason reason);
-extern void lim_sleep_until(TimestampTz until, int64 *slept_us, HygieneWait what);
+extern void lim_sleep_until(TimestampTz until, int64 *slept_us, HygieneWaitEvent what);
 
 /* limits_wal.c */
 extern void lim_wal_statement_start(void);

@@ -961,7 +961,7 @@ qr_sleep_until(TimestampTz until)
 			break;
 		ms = (long) ((until - now + 999) / 1000);
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-						 ms, hygiene_wait_event(HYGIENE_WAIT_RULE_TOKEN));
+						 ms, hygiene_wait_event(HYGIENE_WE_RULE_TOKEN));
 		ResetLatch(MyLatch);
 		CHECK_FOR_INTERRUPTS();
 	}
@@ -1141,7 +1141,7 @@ qr_apply(QrRule *r, QueryDesc *queryDesc, TimestampTz now)
 						if (ms <= 0)
 							break;
 						(void) ConditionVariableTimedSleep(&e->cv, ms,
-														   hygiene_wait_event(HYGIENE_WAIT_RULE_SLOT));
+														   hygiene_wait_event(HYGIENE_WE_RULE_SLOT));
 					}
 					ConditionVariableCancelSleep();
 					waited = got;

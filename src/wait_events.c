@@ -22,23 +22,23 @@
 #include "pg_hygiene.h"
 #include "wait_events.h"
 
-static const char *const hygiene_wait_names[HYGIENE_WAIT_COUNT] = {
-	[HYGIENE_WAIT_ACTIVE_SLOT] = "PgHygieneActiveSlot",
-	[HYGIENE_WAIT_RATE_TOKEN] = "PgHygieneRateToken",
-	[HYGIENE_WAIT_WAL_BUDGET] = "PgHygieneWalBudget",
-	[HYGIENE_WAIT_RULE_TOKEN] = "PgHygieneRuleToken",
-	[HYGIENE_WAIT_RULE_SLOT] = "PgHygieneRuleSlot",
-	[HYGIENE_WAIT_LAUNCHER] = "PgHygieneLauncher",
+static const char *const hygiene_wait_names[HYGIENE_WE_COUNT] = {
+	[HYGIENE_WE_ACTIVE_SLOT] = "PgHygieneActiveSlot",
+	[HYGIENE_WE_RATE_TOKEN] = "PgHygieneRateToken",
+	[HYGIENE_WE_WAL_BUDGET] = "PgHygieneWalBudget",
+	[HYGIENE_WE_RULE_TOKEN] = "PgHygieneRuleToken",
+	[HYGIENE_WE_RULE_SLOT] = "PgHygieneRuleSlot",
+	[HYGIENE_WE_LAUNCHER] = "PgHygieneLauncher",
 };
 
 /* Ids already registered by this backend (0: not yet). */
-static uint32 hygiene_wait_ids[HYGIENE_WAIT_COUNT];
+static uint32 hygiene_wait_ids[HYGIENE_WE_COUNT];
 
 /* The wait_event_info of one of pg_hygiene's waits. */
 uint32
-hygiene_wait_event(HygieneWait w)
+hygiene_wait_event(HygieneWaitEvent w)
 {
-	Assert(w >= 0 && w < HYGIENE_WAIT_COUNT);
+	Assert(w >= 0 && w < HYGIENE_WE_COUNT);
 	if (hygiene_wait_ids[w] == 0)
 		hygiene_wait_ids[w] = HYGIENE_WAIT_EVENT(hygiene_wait_names[w]);
 	return hygiene_wait_ids[w];

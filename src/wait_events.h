@@ -13,18 +13,18 @@
 
 #include "postgres.h"
 
-typedef enum HygieneWait
+typedef enum HygieneWaitEvent
 {
-	HYGIENE_WAIT_ACTIVE_SLOT,	/* limits: a role or instance slot */
-	HYGIENE_WAIT_RATE_TOKEN,	/* limits: max_statements_per_second */
-	HYGIENE_WAIT_WAL_BUDGET,	/* limits: max_wal_bytes_per_second */
-	HYGIENE_WAIT_RULE_TOKEN,	/* query rule: per_second */
-	HYGIENE_WAIT_RULE_SLOT,		/* query rule: max_concurrent */
-	HYGIENE_WAIT_LAUNCHER,		/* advice launcher between rounds */
-	HYGIENE_WAIT_COUNT
-} HygieneWait;
+	HYGIENE_WE_ACTIVE_SLOT,	/* limits: a role or instance slot */
+	HYGIENE_WE_RATE_TOKEN,	/* limits: max_statements_per_second */
+	HYGIENE_WE_WAL_BUDGET,	/* limits: max_wal_bytes_per_second */
+	HYGIENE_WE_RULE_TOKEN,	/* query rule: per_second */
+	HYGIENE_WE_RULE_SLOT,		/* query rule: max_concurrent */
+	HYGIENE_WE_LAUNCHER,		/* advice launcher between rounds */
+	HYGIENE_WE_COUNT
+} HygieneWaitEvent;
 
 /* wait_event_info for WaitLatch and ConditionVariableTimedSleep */
-extern uint32 hygiene_wait_event(HygieneWait w);
+extern uint32 hygiene_wait_event(HygieneWaitEvent w);
 
 #endif							/* HYGIENE_WAIT_EVENTS_H */
