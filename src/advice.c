@@ -243,7 +243,7 @@ advice_require_shmem(void)
 	if (adv_hash == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("pg_hygiene shared memory is not available"),
+				 errmsg("pg_hygiene: shared memory is not available"),
 				 errhint("Add pg_hygiene to shared_preload_libraries and restart the server.")));
 }
 
@@ -336,28 +336,28 @@ hygiene_advice_record(PG_FUNCTION_ARGS)
 	if (k < 1 || k > ADVICE_MAX_METRICS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("a sample must have between 1 and %d metrics", ADVICE_MAX_METRICS),
+				 errmsg("pg_hygiene: a sample must have between 1 and %d metrics", ADVICE_MAX_METRICS),
 				 errdetail("The monotonic array has %d elements.", nmon)));
 	if (nrel > 0 && (ARR_NDIM(metarr) != 2 || ARR_DIMS(metarr)[0] != nrel ||
 					 ARR_DIMS(metarr)[1] != k))
 		ereport(ERROR,
 				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-				 errmsg("metrics must be a two-dimensional array of %d rows and %d columns", nrel, k)));
+				 errmsg("pg_hygiene: metrics must be a two-dimensional array of %d rows and %d columns", nrel, k)));
 	for (int i = 0; i < nrel; i++)
 		if (relnull[i])
 			ereport(ERROR,
 					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("relids must not contain NULL")));
+					 errmsg("pg_hygiene: relids must not contain NULL")));
 	for (int i = 0; i < nmet; i++)
 		if (metnull[i])
 			ereport(ERROR,
 					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("metrics must not contain NULL")));
+					 errmsg("pg_hygiene: metrics must not contain NULL")));
 	for (int j = 0; j < k; j++)
 		if (monnull[j])
 			ereport(ERROR,
 					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("monotonic must not contain NULL")));
+					 errmsg("pg_hygiene: monotonic must not contain NULL")));
 
 	LWLockAcquire(adv_shared->lock, LW_EXCLUSIVE);
 	round = ++adv_shared->round;
@@ -557,7 +557,7 @@ hygiene_table_stats_feed(PG_FUNCTION_ARGS)
 	if (!superuser())
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("permission denied to feed table statistics"),
+				 errmsg("pg_hygiene: permission denied to feed table statistics"),
 				 errdetail("Only superusers may add to hygiene.table_write_stats by hand."),
 				 errhint("The executor fills these statistics by itself; this function is for tests and imports.")));
 
@@ -566,7 +566,7 @@ hygiene_table_stats_feed(PG_FUNCTION_ARGS)
 		if (PG_GETARG_INT64(i) < 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("counts must not be negative")));
+					 errmsg("pg_hygiene: counts must not be negative")));
 	delta.rows_updated = (uint64) PG_GETARG_INT64(1);
 	delta.noop_rows = (uint64) PG_GETARG_INT64(2);
 	delta.indexed_changed = (uint64) PG_GETARG_INT64(3);
@@ -575,12 +575,12 @@ hygiene_table_stats_feed(PG_FUNCTION_ARGS)
 		delta.indexed_changed + delta.nonindexed_only > delta.rows_updated)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("counts exceed rows_updated"),
+				 errmsg("pg_hygiene: counts exceed rows_updated"),
 				 errdetail("noop_rows, and indexed_changed + nonindexed_only, must each be at most rows_updated.")));
 	if (get_rel_relkind(relid) == '\0')
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_TABLE),
-				 errmsg("relation with OID %u does not exist", relid)));
+				 errmsg("pg_hygiene: relation with OID %u does not exist", relid)));
 
 	table_stats_add(relid, &delta);
 	PG_RETURN_VOID();

@@ -52,7 +52,9 @@
 
 #include "advice.h"
 #include "extension_objects.h"
+#include "log_rate.h"
 #include "pg_hygiene.h"
+#include "wait_events.h"
 
 PGDLLEXPORT void hygiene_advice_launcher_main(Datum main_arg);
 PGDLLEXPORT void hygiene_advice_sampler_main(Datum main_arg);
@@ -179,8 +181,12 @@ hygiene_advice_launcher_main(Datum main_arg)
 		else
 			wait_ms = (long) ((next_round - now) / 1000);
 
+		/* counts of rejections not logged reach the log after their storm */
+		log_rate_flush();
+		wait_ms = Min(wait_ms, LOG_RATE_FLUSH_MS);
+
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-						 Max(wait_ms, 1), PG_WAIT_EXTENSION);
+						 Max(wait_ms, 1), hygiene_wait_event(HYGIENE_WE_LAUNCHER));
 		ResetLatch(MyLatch);
 	}
 }

@@ -202,4 +202,18 @@ hygiene_may_maintain(Oid relid, Oid relowner)
 	build_attrmap_by_name((indesc), (outdesc))
 #endif
 
+/*
+ * Names for an extension's waits: 17 added custom wait events
+ * (WaitEventExtensionNew registers a name in shared memory and returns its
+ * wait_event_info).  15 has only the generic PG_WAIT_EXTENSION, shown as
+ * wait_event "Extension" for every extension.
+ */
+#if PG_VERSION_NUM >= 170000
+#include "utils/wait_event.h"
+#define HYGIENE_WAIT_EVENT(name) WaitEventExtensionNew(name)
+#else
+#include "pgstat.h"
+#define HYGIENE_WAIT_EVENT(name) ((void) (name), (uint32) PG_WAIT_EXTENSION)
+#endif
+
 #endif							/* HYGIENE_COMPAT_H */

@@ -216,7 +216,7 @@ hygiene_ddl_events(PG_FUNCTION_ARGS)
 	if (ddl_events == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("pg_hygiene shared memory is not attached"),
+				 errmsg("pg_hygiene: shared memory is not attached"),
 				 errhint("Add pg_hygiene to shared_preload_libraries and restart the server.")));
 
 	see_all = has_privs_of_role(GetUserId(), ROLE_PG_READ_ALL_STATS);
@@ -277,7 +277,7 @@ hygiene_ddl_events_reset(PG_FUNCTION_ARGS)
 	if (ddl_events == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("pg_hygiene shared memory is not attached")));
+				 errmsg("pg_hygiene: shared memory is not attached")));
 
 	LWLockAcquire(ddl_events->lock, LW_EXCLUSIVE);
 	for (int i = 0; i < ddl_events->capacity; i++)

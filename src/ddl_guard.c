@@ -91,6 +91,7 @@
 #include "utils/timestamp.h"
 #include "utils/varlena.h"
 
+#include "log_rate.h"
 #include "pg_hygiene.h"
 #include "ddl_guard.h"
 
@@ -309,11 +310,11 @@ ddl_statement_source(int *start, int *end)
  * such blocks as LOG too.
  */
 static void
-ddl_log_if_catchable(const char *rule, const char *what)
+ddl_log_if_catchable(const char *rule, const char *what, bool quiet)
 {
-	if (GetCurrentTransactionNestLevel() > 1)
+	if (!quiet && GetCurrentTransactionNestLevel() > 1)
 		ereport(LOG,
-				(errmsg("ddl guard rule \"%s\" blocked a statement inside a subtransaction: %s",
+				(errmsg("pg_hygiene: ddl guard rule \"%s\" blocked a statement inside a subtransaction: %s",
 						rule, what)));
 }
 
@@ -331,7 +332,7 @@ ddl_report(DdlViolation *v)
 	{
 		ddl_events_record(DDL_ACTION_ALLOW, v->rule, v->relname, v->size, stmt, v->what);
 		ereport(LOG,
-				(errmsg("ddl guard rule \"%s\" allowed by override: %s", rule, v->what)));
+				(errmsg("pg_hygiene: ddl guard rule \"%s\" allowed by override: %s", rule, v->what)));
 		return;
 	}
 
@@ -339,17 +340,19 @@ ddl_report(DdlViolation *v)
 	{
 		ddl_events_record(DDL_ACTION_WARN, v->rule, v->relname, v->size, stmt, v->what);
 		ereport(WARNING,
-				(errmsg("ddl guard rule \"%s\": %s", rule, v->what),
+				(errmsg("pg_hygiene: ddl guard rule \"%s\": %s", rule, v->what),
 				 v->detail ? errdetail_internal("%s", v->detail) : 0,
 				 v->hint ? errhint("%s", v->hint) : 0));
 		return;
 	}
 
 	ddl_events_record(DDL_ACTION_BLOCK, v->rule, v->relname, v->size, stmt, v->what);
-	ddl_log_if_catchable(rule, v->what);
+	ddl_log_if_catchable(rule, v->what,
+						 log_rate_reject(ERRCODE_HYGIENE_DDL_BLOCKED, (uint64) v->rule,
+										 psprintf("ddl guard rule \"%s\"", rule)));
 	ereport(ERROR,
 			(errcode(ERRCODE_HYGIENE_DDL_BLOCKED),
-			 errmsg("ddl guard rule \"%s\": %s", rule, v->what),
+			 errmsg("pg_hygiene: ddl guard rule \"%s\": %s", rule, v->what),
 			 v->detail ? errdetail_internal("%s", v->detail) : 0,
 			 v->hint ? errhint("%s", v->hint) : 0));
 }
@@ -550,10 +553,12 @@ ddl_convert_timeout_error(MemoryContext cxt, bool stmt_fired, bool lock_lowered,
 		FlushErrorState();
 		ddl_events_record(DDL_ACTION_BLOCK, DDL_RULE_TIMEOUT, NULL, -1,
 						  stmt, what);
-		ddl_log_if_catchable("ddl_timeout", what);
+		ddl_log_if_catchable("ddl_timeout", what,
+							 log_rate_reject(ERRCODE_QUERY_CANCELED, DDL_RULE_TIMEOUT,
+											 "ddl guard rule \"ddl_timeout\""));
 		ereport(ERROR,
 				(errcode(ERRCODE_QUERY_CANCELED),
-				 errmsg("ddl guard rule \"ddl_timeout\": %s", what),
+				 errmsg("pg_hygiene: ddl guard rule \"ddl_timeout\": %s", what),
 				 errdetail("DDL on an existing table holds its lock while it runs, and every query on the table waits behind it."),
 				 errhint("Use the online form of the change (CONCURRENTLY, NOT VALID followed by VALIDATE CONSTRAINT, batched backfills), or have a DBA run SELECT hygiene.allow_ddl('ddl_timeout') in the migration's transaction.")));
 	}
@@ -602,10 +607,12 @@ ddl_convert_timeout_error(MemoryContext cxt, bool stmt_fired, bool lock_lowered,
 		/* the event: who (pids, roles) for every reader; what they ran with the statement */
 		ddl_events_record(DDL_ACTION_BLOCK, DDL_RULE_TIMEOUT, qualname, -1, event_stmt,
 						  nblockers > 0 ? psprintf("%s; lock held by %s", what, brief.data) : what);
-		ddl_log_if_catchable("ddl_timeout", what);
+		ddl_log_if_catchable("ddl_timeout", what,
+							 log_rate_reject(ERRCODE_LOCK_NOT_AVAILABLE, DDL_RULE_TIMEOUT,
+											 "ddl guard rule \"ddl_timeout\""));
 		ereport(ERROR,
 				(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
-				 errmsg("ddl guard rule \"ddl_timeout\": %s", what),
+				 errmsg("pg_hygiene: ddl guard rule \"ddl_timeout\": %s", what),
 				 errdetail_internal("%s", detail),
 				 errhint("Retry the statement later, in a loop with a short pause between attempts, or end what holds the lock first (pg_terminate_backend() for a session left idle in transaction).")));
 	}
@@ -728,7 +735,7 @@ ddl_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 		}
 
 		if (context != PROCESS_UTILITY_SUBCOMMAND)
-			hygiene_debug_notice("ddl guard: %s: %d rule hit(s), lock limit %s, statement limit %s",
+			hygiene_debug_notice("pg_hygiene: ddl guard: %s: %d rule hit(s), lock limit %s, statement limit %s",
 								 GetCommandTagName(CreateCommandTag(parsetree)),
 								 list_length(hits),
 								 lock_lowered ? "armed" : "not armed",
@@ -1028,12 +1035,12 @@ hygiene_allow_ddl(PG_FUNCTION_ARGS)
 		strchr(name, ',') != NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("unknown DDL guard rule \"%s\"", name),
+				 errmsg("pg_hygiene: unknown DDL guard rule \"%s\"", name),
 				 errhint("Name one rule: table_rewrite, index_not_concurrent, new_table, full_scan_constraint, ddl_timeout, or all.")));
 
 	if (!IsTransactionBlock())
 		ereport(WARNING,
-				(errmsg("hygiene.allow_ddl() outside a transaction block lasts only for this statement"),
+				(errmsg("pg_hygiene: hygiene.allow_ddl() outside a transaction block lasts only for this statement"),
 				 errhint("Run BEGIN first, then hygiene.allow_ddl(), then the DDL, then COMMIT.")));
 
 	/* remember what to go back to if this savepoint is rolled back */
@@ -1056,7 +1063,7 @@ hygiene_allow_ddl(PG_FUNCTION_ARGS)
 		if (mask & (1 << i))
 			ddl_events_record(DDL_ACTION_OVERRIDE, (DdlRule) i, NULL, -1,
 							  debug_query_string, what);
-	ereport(LOG, (errmsg("ddl guard override: %s", what)));
+	ereport(LOG, (errmsg("pg_hygiene: ddl guard override: %s", what)));
 
 	PG_RETURN_VOID();
 }

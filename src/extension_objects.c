@@ -478,7 +478,7 @@ extobj_check_install_schema(Oid extoid)
 	if (!extobj_role_is_superuser(nsp->nspowner))
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("cannot install pg_hygiene into schema \"%s\" owned by role \"%s\"",
+				 errmsg("pg_hygiene: cannot install into schema \"%s\" owned by role \"%s\"",
 						nspname, GetUserNameFromId(nsp->nspowner, false)),
 				 errdetail("The owner of the schema could replace the extension's objects or plant functions its code would call."),
 				 errhint("Drop or rename that schema (or make a superuser its owner after checking its contents), then run CREATE EXTENSION pg_hygiene again.")));
@@ -488,7 +488,7 @@ extobj_check_install_schema(Oid extoid)
 	if (intruder)
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("cannot install pg_hygiene into schema \"%s\": role \"%s\" may create objects in it or owns one",
+				 errmsg("pg_hygiene: cannot install into schema \"%s\": role \"%s\" may create objects in it or owns one",
 						nspname, intruder),
 				 errdetail("A role other than a superuser could plant functions the extension's code would call."),
 				 errhint("Drop or rename that schema, or revoke CREATE on it and remove the objects of that role, then run CREATE EXTENSION pg_hygiene again.")));

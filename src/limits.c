@@ -53,6 +53,7 @@
 #include "utils/timeout.h"
 #include "utils/timestamp.h"
 
+#include "log_rate.h"
 #include "pg_hygiene.h"
 #include "limits_common.h"
 
@@ -258,9 +259,10 @@ static void
 lim_reject_join_rels(int n)
 {
 	lim_count_reject(lim_role_entry(), LIM_REJECT_JOIN_RELS);
+	log_rate_reject(ERRCODE_HYGIENE_JOIN_RELS, 0, "limit max_join_rels");
 	ereport(ERROR,
 			(errcode(ERRCODE_HYGIENE_JOIN_RELS),
-			 errmsg("query joins %d relations, more than the %d allowed", n,
+			 errmsg("pg_hygiene: query joins %d relations, more than the %d allowed", n,
 					lim_max_join_rels),
 			 errdetail("pg_hygiene.max_join_rels is %d for this role.",
 					   lim_max_join_rels),
@@ -372,9 +374,10 @@ lim_ExecutorStart(QueryDesc *queryDesc, int eflags)
 			!lim_exempt())
 		{
 			lim_count_reject(lim_role_entry(), LIM_REJECT_PLAN_COST);
+			log_rate_reject(ERRCODE_HYGIENE_PLAN_COST, 0, "limit max_plan_cost");
 			ereport(ERROR,
 					(errcode(ERRCODE_HYGIENE_PLAN_COST),
-					 errmsg("plan cost %.0f exceeds the limit of %.0f",
+					 errmsg("pg_hygiene: plan cost %.0f exceeds the limit of %.0f",
 							queryDesc->plannedstmt->planTree->total_cost,
 							lim_max_plan_cost),
 					 errdetail("pg_hygiene.max_plan_cost is %g for this role.",

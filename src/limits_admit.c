@@ -70,6 +70,7 @@
 #include "utils/tuplestore.h"
 #include "utils/wait_event.h"
 
+#include "log_rate.h"
 #include "pg_hygiene.h"
 #include "limits_common.h"
 
@@ -295,7 +296,7 @@ lim_exempt(void)
  * an interrupt ends the sleep with an error.
  */
 void
-lim_sleep_until(TimestampTz until, int64 *slept_us)
+lim_sleep_until(TimestampTz until, int64 *slept_us, HygieneWaitEvent what)
 {
 	TimestampTz now = GetCurrentTimestamp();
 
@@ -307,7 +308,7 @@ lim_sleep_until(TimestampTz until, int64 *slept_us)
 		if (ms > 1000)
 			ms = 1000;
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-						 ms, PG_WAIT_EXTENSION);
+						 ms, hygiene_wait_event(what));
 		ResetLatch(MyLatch);
 		now = GetCurrentTimestamp();
 		*slept_us += now - before;
@@ -738,9 +739,10 @@ lim_take_token(LimRole *role, int rate, bool may_wait, TimestampTz now,
 		{
 			role->rejected[LIM_REJECT_RATE]++;
 			SpinLockRelease(&role->mutex);
+			log_rate_reject(ERRCODE_HYGIENE_RATE, 0, "limit max_statements_per_second");
 			ereport(ERROR,
 					(errcode(ERRCODE_HYGIENE_RATE),
-					 errmsg("statement rate limit exceeded for role \"%s\"",
+					 errmsg("pg_hygiene: statement rate limit exceeded for role \"%s\"",
 							lim_role_name()),
 					 errdetail("pg_hygiene.max_statements_per_second is %d for this role.",
 							   rate),
@@ -756,7 +758,7 @@ lim_take_token(LimRole *role, int rate, bool may_wait, TimestampTz now,
 	{
 		int64		slept = 0;
 
-		lim_sleep_until(now + wait_us, &slept);
+		lim_sleep_until(now + wait_us, &slept, HYGIENE_WE_RATE_TOKEN);
 		*waited_us += slept;
 	}
 }
@@ -773,40 +775,45 @@ lim_reject(const LimWaiter *me, LimReason reason, bool may_wait, bool timed_out)
 	if (reason == LIM_REJECT_ACTIVE)
 	{
 		active_now = (int) pg_atomic_read_u32(&me->role->active);
+		log_rate_reject(ERRCODE_HYGIENE_ROLE_ACTIVE, 0, "limit max_active_statements");
 		if (timed_out)
 			ereport(ERROR,
 					(errcode(ERRCODE_HYGIENE_ROLE_ACTIVE),
-					 errmsg("timed out waiting for an active statement slot for role \"%s\"",
+					 errmsg("pg_hygiene: timed out waiting for an active statement slot for role \"%s\"",
 							lim_role_name()),
 					 errdetail("pg_hygiene.max_active_statements is %d for this role; the statement waited %d ms (pg_hygiene.queue_timeout).",
 							   me->role_cap, lim_queue_timeout),
 					 errhint("Retry after %d ms.", retry)));
 		ereport(ERROR,
 				(errcode(ERRCODE_HYGIENE_ROLE_ACTIVE),
-				 errmsg("too many active statements for role \"%s\"",
+				 errmsg("pg_hygiene: too many active statements for role \"%s\"",
 						lim_role_name()),
-				 errdetail("pg_hygiene.max_active_statements is %d for this role and %d of its statements are running; %s.",
-						   me->role_cap, active_now,
-						   may_wait ? "this statement may not queue" :
-						   "the statement could not queue because its transaction already holds locks or has queue_timeout 0"),
+				 errdetail_plural("pg_hygiene.max_active_statements is %d for this role and %d of its statements is running; %s.",
+								  "pg_hygiene.max_active_statements is %d for this role and %d of its statements are running; %s.",
+								  active_now,
+								  me->role_cap, active_now,
+								  may_wait ? "this statement may not queue" :
+								  "the statement could not queue because its transaction already holds locks or has queue_timeout 0"),
 				 errhint("Retry after %d ms.", retry)));
 	}
 	/* The instance-wide count is for monitoring roles only (S7). */
 	active_now = (int) pg_atomic_read_u32(&lim_shared->total_active.value);
 	running = (IsTransactionState() &&
 			   has_privs_of_role(GetUserId(), ROLE_PG_READ_ALL_STATS)) ?
-		psprintf(" and %d statements are running", active_now) : "";
+		(active_now == 1 ? " and 1 statement is running" :
+		 psprintf(" and %d statements are running", active_now)) : "";
+	log_rate_reject(ERRCODE_HYGIENE_TOTAL_ACTIVE, 0, "limit max_active_total");
 	if (timed_out)
 		ereport(ERROR,
 				(errcode(ERRCODE_HYGIENE_TOTAL_ACTIVE),
-				 errmsg("timed out waiting for an active statement slot in the instance"),
+				 errmsg("pg_hygiene: timed out waiting for an active statement slot in the instance"),
 				 errdetail("pg_hygiene.max_active_total is %d; the statement of priority \"%s\" waited %d ms (pg_hygiene.queue_timeout).",
 						   me->total_cap, lim_priority_options[me->priority].name,
 						   lim_queue_timeout),
 				 errhint("Retry after %d ms.", retry)));
 	ereport(ERROR,
 			(errcode(ERRCODE_HYGIENE_TOTAL_ACTIVE),
-			 errmsg("too many active statements in the instance"),
+			 errmsg("pg_hygiene: too many active statements in the instance"),
 			 errdetail("pg_hygiene.max_active_total is %d%s; priority \"%s\" %s.",
 					   me->total_cap, running,
 					   lim_priority_options[me->priority].name,
@@ -915,7 +922,7 @@ lim_queue(LimWaiter *me, bool may_wait, int64 *waited_us, bool *counted_queued)
 			if (ms > 100)
 				ms = 100;		/* re-check regularly even without a wakeup */
 			(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-							 ms, PG_WAIT_EXTENSION);
+							 ms, hygiene_wait_event(HYGIENE_WE_ACTIVE_SLOT));
 			ResetLatch(MyLatch);
 			CHECK_FOR_INTERRUPTS();
 			LWLockAcquire(lim_shared->lock, LW_EXCLUSIVE);

@@ -26,6 +26,7 @@
 #include "storage/spin.h"
 #include "utils/guc.h"
 #include "utils/timestamp.h"
+#include "wait_events.h"
 
 /* SQLSTATEs of the rejections (documented in docs/limits.md). */
 #define ERRCODE_HYGIENE_ROLE_ACTIVE		MAKE_SQLSTATE('5','3','R','0','1')
@@ -111,7 +112,7 @@ extern void lim_utility_done(void);
 extern LimRole *lim_role_entry(void);
 extern bool lim_exempt(void);
 extern void lim_count_reject(LimRole *role, LimReason reason);
-extern void lim_sleep_until(TimestampTz until, int64 *slept_us);
+extern void lim_sleep_until(TimestampTz until, int64 *slept_us, HygieneWaitEvent what);
 
 /* limits_wal.c */
 extern void lim_wal_statement_start(void);

@@ -133,7 +133,7 @@ lim_wal_pay(void)
 	lim_wal_slept = 0;
 	PG_TRY();
 	{
-		lim_sleep_until(clock, &lim_wal_slept);
+		lim_sleep_until(clock, &lim_wal_slept, HYGIENE_WE_WAL_BUDGET);
 	}
 	PG_FINALLY();
 	{

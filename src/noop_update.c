@@ -685,7 +685,7 @@ noop_query_done(void *arg)
 
 			if (!nr->active || nr->delta.rows_updated == 0)
 				continue;
-			hygiene_debug_notice("noop_updates: %s: mode %s, rows %llu, no-op %llu, suppressed %llu, ineligible %llu, indexed %llu, non-indexed %llu",
+			hygiene_debug_notice("pg_hygiene: noop_updates: %s: mode %s, rows %llu, no-op %llu, suppressed %llu, ineligible %llu, indexed %llu, non-indexed %llu",
 								 RelationGetRelationName(nr->rri->ri_RelationDesc),
 								 noop_mode_names[nr->mode],
 								 (unsigned long long) nr->delta.rows_updated,
@@ -1189,7 +1189,7 @@ hygiene_noop_update_trigger(PG_FUNCTION_ARGS)
 		!noop_rel_is_live(nr))
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("hygiene._noop_update_trigger() is internal to pg_hygiene"),
+				 errmsg("pg_hygiene: hygiene._noop_update_trigger() is for internal use only"),
 				 errhint("Do not use it in CREATE TRIGGER; set pg_hygiene.noop_updates instead.")));
 
 	nm = nr->nm;
@@ -1839,7 +1839,7 @@ noop_setup_node(ModifyTableState *mt, EState *estate, bool auto_ok,
 		NoopRel    *nr = &nm->rels[i];
 
 		if (nr->active)
-			hygiene_debug_notice("noop_updates: %s: mode %s, %s%s%s%s%s%s",
+			hygiene_debug_notice("pg_hygiene: noop_updates: %s: mode %s, %s%s%s%s%s%s",
 								 RelationGetRelationName(nr->rri->ri_RelationDesc),
 								 noop_mode_names[nr->mode],
 								 nr->use_trigger ? "trigger path" : "wrapper path",
@@ -2147,7 +2147,7 @@ noop_ExecutorStart(QueryDesc *queryDesc, int eflags)
 		stmt->commandType == CMD_INSERT || stmt->hasModifyingCTE)
 	{
 		if (!noop_ensure_overrides())
-			hygiene_debug_notice("noop_updates: settings table locked, statement left alone");
+			hygiene_debug_notice("pg_hygiene: noop_updates: settings table locked, statement left alone");
 		else if (noop_mode_guc != NOOP_OFF ||
 				 hash_get_num_entries(noop_overrides) > 0)
 			noop_setup_query(queryDesc);

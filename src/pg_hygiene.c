@@ -34,6 +34,7 @@
 
 #include "extension_objects.h"
 #include "pg_hygiene.h"
+#include "log_rate.h"
 #include "table_stats.h"
 #include "ddl_guard.h"
 #include "advice.h"
@@ -228,7 +229,7 @@ _PG_init(void)
 	if (!process_shared_preload_libraries_in_progress)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("pg_hygiene must be loaded via shared_preload_libraries"),
+				 errmsg("pg_hygiene: the library must be loaded via shared_preload_libraries"),
 				 errdetail("pg_hygiene needs shared memory and must see every statement from server start."),
 				 errhint("Add pg_hygiene to shared_preload_libraries in postgresql.conf and restart the server.")));
 
@@ -257,6 +258,7 @@ _PG_init(void)
 	query_rules_init();
 	limits_init();
 	index_disable_init();
+	log_rate_init();
 
 	MarkGUCPrefixReserved("pg_hygiene");
 

@@ -89,7 +89,9 @@
 #include "utils/wait_event.h"
 
 #include "extension_objects.h"
+#include "log_rate.h"
 #include "pg_hygiene.h"
+#include "wait_events.h"
 #include "query_rules.h"
 
 /* Databases whose version counters fit in shared memory. */
@@ -752,7 +754,7 @@ qr_entry(QrRule *r)
 	{
 		if (!qr_warned_full)
 			ereport(WARNING,
-					(errmsg("pg_hygiene.max_query_rules (%d) is too small for the query rules in use", qr_max_rules),
+					(errmsg("pg_hygiene: pg_hygiene.max_query_rules (%d) is too small for the query rules in use", qr_max_rules),
 					 errdetail("Query rule " INT64_FORMAT " is enforced without counters, rate limit or concurrency limit.", r->rule_id),
 					 errhint("Remove unused rules with hygiene.remove_query_rule() or raise pg_hygiene.max_query_rules and restart.")));
 		qr_warned_full = true;
@@ -959,7 +961,7 @@ qr_sleep_until(TimestampTz until)
 			break;
 		ms = (long) ((until - now + 999) / 1000);
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-						 ms, PG_WAIT_EXTENSION);
+						 ms, hygiene_wait_event(HYGIENE_WE_RULE_TOKEN));
 		ResetLatch(MyLatch);
 		CHECK_FOR_INTERRUPTS();
 	}
@@ -993,8 +995,18 @@ qr_lift_text(QrRule *r, int64 queryid)
 	else
 		lift = psprintf("SELECT hygiene.remove_query_rule(" INT64_FORMAT ")", queryid);
 	if (r->expires_at != 0)
+	{
+		/* to the second, rounded up: the rule still holds at the time shown */
+		TimestampTz at = r->expires_at;
+		int64		frac = at % USECS_PER_SEC;
+
+		if (frac > 0)
+			at += USECS_PER_SEC - frac;
+		else if (frac < 0)
+			at -= frac;
 		return psprintf("The rule expires at %s; a DBA can lift it sooner with %s.",
-						timestamptz_to_str(r->expires_at), lift);
+						timestamptz_to_str(at), lift);
+	}
 	return psprintf("A DBA can lift the rule with %s.", lift);
 }
 
@@ -1036,9 +1048,11 @@ qr_apply(QrRule *r, QueryDesc *queryDesc, TimestampTz now)
 		else
 		{
 			qr_count(r, e, QR_BLOCKED, now);
+			log_rate_reject(ERRCODE_HYGIENE_QUERY_BLOCKED, (uint64) r->rule_id,
+							psprintf("query rule " INT64_FORMAT, r->rule_id));
 			ereport(ERROR,
 					(errcode(ERRCODE_HYGIENE_QUERY_BLOCKED),
-					 errmsg("statement blocked by a pg_hygiene query rule"),
+					 errmsg("pg_hygiene: statement blocked by a query rule"),
 					 errdetail("Query rule " INT64_FORMAT " blocks queryid " INT64_FORMAT " for %s (reason: %s).",
 							   r->rule_id, queryid, qr_role_text(r), r->reason),
 					 errhint("%s", qr_lift_text(r, queryid))));
@@ -1062,12 +1076,16 @@ qr_apply(QrRule *r, QueryDesc *queryDesc, TimestampTz now)
 			else if (t < 0)
 			{
 				qr_count(r, e, QR_THROTTLED, now);
+				log_rate_reject(ERRCODE_HYGIENE_QUERY_RATE, (uint64) r->rule_id,
+								psprintf("query rule " INT64_FORMAT, r->rule_id));
 				ereport(ERROR,
 						(errcode(ERRCODE_HYGIENE_QUERY_RATE),
-						 errmsg("statement throttled by a pg_hygiene query rule"),
-						 errdetail("Query rule " INT64_FORMAT " allows %g statements per second with queryid " INT64_FORMAT " for %s (reason: %s).%s",
-								   r->rule_id, r->per_second, queryid, qr_role_text(r), r->reason,
-								   can_wait ? "" : " It could not wait: it runs inside a transaction block, a function or another statement, or its transaction has written."),
+						 errmsg("pg_hygiene: statement throttled by a query rule"),
+						 errdetail_plural("Query rule " INT64_FORMAT " allows %g statement per second with queryid " INT64_FORMAT " for %s (reason: %s).%s",
+										  "Query rule " INT64_FORMAT " allows %g statements per second with queryid " INT64_FORMAT " for %s (reason: %s).%s",
+										  r->per_second == 1.0 ? 1 : 2,
+										  r->rule_id, r->per_second, queryid, qr_role_text(r), r->reason,
+										  can_wait ? "" : " It could not wait: it runs inside a transaction block, a function or another statement, or its transaction has written."),
 						 errhint("Retry after %d ms. %s",
 								 (int) ((-t + 999) / 1000), qr_lift_text(r, queryid))));
 			}
@@ -1122,7 +1140,8 @@ qr_apply(QrRule *r, QueryDesc *queryDesc, TimestampTz now)
 						ms = (long) ((deadline - GetCurrentTimestamp() + 999) / 1000);
 						if (ms <= 0)
 							break;
-						(void) ConditionVariableTimedSleep(&e->cv, ms, PG_WAIT_EXTENSION);
+						(void) ConditionVariableTimedSleep(&e->cv, ms,
+														   hygiene_wait_event(HYGIENE_WE_RULE_SLOT));
 					}
 					ConditionVariableCancelSleep();
 					waited = got;
@@ -1130,9 +1149,11 @@ qr_apply(QrRule *r, QueryDesc *queryDesc, TimestampTz now)
 				if (!got)
 				{
 					qr_count(r, e, QR_THROTTLED, now);
+					log_rate_reject(ERRCODE_HYGIENE_QUERY_CONCURRENCY, (uint64) r->rule_id,
+									psprintf("query rule " INT64_FORMAT, r->rule_id));
 					ereport(ERROR,
 							(errcode(ERRCODE_HYGIENE_QUERY_CONCURRENCY),
-							 errmsg("statement throttled by a pg_hygiene query rule"),
+							 errmsg("pg_hygiene: statement throttled by a query rule"),
 							 errdetail_plural("Query rule " INT64_FORMAT " allows %d running statement with queryid " INT64_FORMAT " for %s, and one is already running (reason: %s).%s",
 											  "Query rule " INT64_FORMAT " allows %d running statements with queryid " INT64_FORMAT " for %s, and that many are already running (reason: %s).%s",
 											  r->max_concurrent,
@@ -1152,7 +1173,7 @@ qr_apply(QrRule *r, QueryDesc *queryDesc, TimestampTz now)
 
 	if (dry_hit && qr_count(r, e, QR_DRY_RUN, now))
 		ereport(LOG,
-				(errmsg("a pg_hygiene query rule in dry run would have %s",
+				(errmsg("pg_hygiene: a query rule in dry run would have %s",
 						dry_what),
 				 errdetail("Query rule " INT64_FORMAT " for queryid " INT64_FORMAT " and %s (reason: %s). Further hits within a second are counted, not logged.",
 						   r->rule_id, queryid, qr_role_text(r), r->reason)));
@@ -1321,7 +1342,7 @@ hygiene_query_rules_changed(PG_FUNCTION_ARGS)
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("hygiene._query_rules_changed() must be called as a trigger")));
+				 errmsg("pg_hygiene: hygiene._query_rules_changed() must be called as a trigger")));
 	qr_changed_in_xact = true;
 	PG_RETURN_POINTER(NULL);
 }
@@ -1348,7 +1369,7 @@ hygiene_reload_query_rules(PG_FUNCTION_ARGS)
 	if (qr_shared == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("pg_hygiene shared memory is not attached"),
+				 errmsg("pg_hygiene: shared memory is not attached"),
 				 errhint("Add pg_hygiene to shared_preload_libraries and restart the server.")));
 	if (qr_attach_db() != NULL)
 	{

@@ -245,7 +245,7 @@ table_stats_require_shmem(void)
 	if (ts_hash == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("pg_hygiene shared memory is not available"),
+				 errmsg("pg_hygiene: shared memory is not available"),
 				 errhint("Add pg_hygiene to shared_preload_libraries and restart the server.")));
 }
 

@@ -12,7 +12,7 @@ $node->start;
 my ($ret, $stdout, $stderr) =
   $node->psql('postgres', 'CREATE EXTENSION pg_hygiene');
 isnt($ret, 0, 'CREATE EXTENSION fails without preload');
-like($stderr, qr/pg_hygiene must be loaded via shared_preload_libraries/,
+like($stderr, qr/pg_hygiene(:| must be loaded| the library must be loaded).*shared_preload_libraries/,
 	'error names the requirement');
 like($stderr, qr/HINT:.*shared_preload_libraries/, 'error carries a hint');
 

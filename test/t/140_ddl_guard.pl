@@ -25,7 +25,7 @@ is($stderr, '', 'no warning for CREATE TABLE by default');
 # warn: the index is built and the client is told the safe form.
 ($ret, $stdout, $stderr) = $node->psql('postgres', 'CREATE INDEX big_n ON big (n)');
 is($ret, 0, 'warn mode: CREATE INDEX runs');
-like($stderr, qr/WARNING:  ddl guard rule "index_not_concurrent"/, 'warning names the rule');
+like($stderr, qr/WARNING:  pg_hygiene: ddl guard rule "index_not_concurrent"/, 'warning names the rule');
 like($stderr, qr/HINT:  .*CREATE INDEX CONCURRENTLY big_n ON big \(n\)/, 'hint has the safe statement');
 is($node->safe_psql('postgres', "SELECT count(*) FROM pg_class WHERE relname = 'big_n'"),
 	'1', 'index exists');
@@ -35,7 +35,7 @@ $node->safe_psql('postgres', 'ALTER DATABASE postgres SET pg_hygiene.ddl_guard =
 ($ret, $stdout, $stderr) = $node->psql('postgres',
 	"\\set VERBOSITY verbose\nALTER TABLE big ALTER COLUMN id TYPE bigint");
 isnt($ret, 0, 'enforce: rewrite refused');
-like($stderr, qr/ERROR:  PHD01: ddl guard rule "table_rewrite"/, 'SQLSTATE PHD01');
+like($stderr, qr/ERROR:  PHD01: pg_hygiene: ddl guard rule "table_rewrite"/, 'SQLSTATE PHD01');
 is($node->safe_psql('postgres',
 		"SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = 'big'::regclass AND attname = 'id'"),
 	'integer', 'column type unchanged');
@@ -60,10 +60,10 @@ is($node->safe_psql('postgres',
 	'events recorded in order');
 
 my $log = slurp_file($node->logfile);
-like($log, qr/WARNING:  ddl guard rule "index_not_concurrent"/, 'warning in the server log');
-like($log, qr/ERROR:  ddl guard rule "table_rewrite"/, 'block in the server log');
-like($log, qr/LOG:  ddl guard override: hygiene.allow_ddl\('index_not_concurrent'\)/, 'override in the server log');
-like($log, qr/LOG:  ddl guard rule "index_not_concurrent" allowed by override/, 'allowed hit in the server log');
+like($log, qr/WARNING:  pg_hygiene: ddl guard rule "index_not_concurrent"/, 'warning in the server log');
+like($log, qr/ERROR:  pg_hygiene: ddl guard rule "table_rewrite"/, 'block in the server log');
+like($log, qr/LOG:  pg_hygiene: ddl guard override: hygiene.allow_ddl\('index_not_concurrent'\)/, 'override in the server log');
+like($log, qr/LOG:  pg_hygiene: ddl guard rule "index_not_concurrent" allowed by override/, 'allowed hit in the server log');
 
 # the ring lives in shared memory: empty after a restart
 $node->restart;

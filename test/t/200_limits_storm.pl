@@ -181,7 +181,7 @@ my ($ret, $o, $e) = $node->psql('postgres', q{
 	SET pg_hygiene.queue_timeout = 0;
 	SET SESSION AUTHORIZATION storm_a;
 	SELECT 'third';});
-like($e, qr/too many active statements for role "storm_a"/, 'third statement rejected');
+like($e, qr/pg_hygiene: too many active statements for role "storm_a"/, 'third statement rejected');
 like($e, qr/DETAIL:  pg_hygiene.max_active_statements is 2 for this role and 2 of its statements are running/,
 	'detail names the limit and its value');
 $locker->query_safe('SELECT pg_advisory_unlock(77)');

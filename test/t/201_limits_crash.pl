@@ -47,7 +47,7 @@ $node->poll_query_until('postgres',
   or die 'holder did not take the slot';
 
 my ($ret, $out, $err) = $node->psql('postgres', 'SELECT 1', connstr => $connstr_a);
-like($err, qr/too many active statements for role "crash_a"/,
+like($err, qr/pg_hygiene: too many active statements for role "crash_a"/,
 	'the slot is taken: a second statement is rejected');
 
 # SIGKILL the holder: the postmaster resets every backend and shared memory.
@@ -79,7 +79,7 @@ $node->poll_query_until('postgres',
 	"SELECT active_now = 1 FROM hygiene.role_stats WHERE rolname = 'crash_a'")
   or die 'second holder did not take the slot';
 ($ret, $out, $err) = $node->psql('postgres', 'SELECT 1', connstr => $connstr_a);
-like($err, qr/too many active statements for role "crash_a"/, 'the cap holds after recovery');
+like($err, qr/pg_hygiene: too many active statements for role "crash_a"/, 'the cap holds after recovery');
 $node->safe_psql('postgres',
 	"SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(300);'");
 $node->poll_query_until('postgres',
@@ -112,7 +112,8 @@ $writer->{stdin} .=
 $writer->{run}->pump_nb;
 ok( $node->poll_query_until('postgres', q{
 	SELECT count(*) = 1 FROM pg_stat_activity
-	WHERE usename = 'wal_a' AND wait_event_type = 'Extension' AND wait_event = 'Extension'}),
+	WHERE usename = 'wal_a' AND wait_event_type = 'Extension'
+	  AND wait_event IN ('Extension', 'PgHygieneWalBudget')}),
 	'the throttled INSERT waits with wait event Extension');
 is($node->safe_psql('postgres',
 		"SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE usename = 'wal_a' AND state = 'active'"),

@@ -35,7 +35,7 @@ is($standby->safe_psql('postgres', 'SELECT v FROM lim_sb WHERE id = 7', connstr 
 	'7', 'a cheap query runs on the standby');
 my ($ret, $out, $err) = $standby->psql('postgres',
 	'SELECT count(*) FROM lim_sb a CROSS JOIN lim_sb b', connstr => $reader);
-like($err, qr/plan cost \d+ exceeds the limit of 100/, 'plan cost cap applies on the standby');
+like($err, qr/pg_hygiene: plan cost \d+ exceeds the limit of 100/, 'plan cost cap applies on the standby');
 ($ret, $out, $err) = $standby->psql('postgres', 'SELECT pg_sleep(2)', connstr => $reader);
 like($err, qr/canceling statement due to statement timeout/,
 	'statement ceiling applies on the standby');
@@ -53,7 +53,7 @@ $standby->poll_query_until('postgres',
   or die 'reader did not take the slot';
 ($ret, $out, $err) = $standby->psql('postgres', 'SELECT 1',
 	connstr => $standby->connstr('postgres') . ' user=lim_reader2');
-like($err, qr/too many active statements for role "lim_reader2"/,
+like($err, qr/pg_hygiene: too many active statements for role "lim_reader2"/,
 	'concurrency cap applies on the standby');
 $standby->safe_psql('postgres',
 	"SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(30);'");

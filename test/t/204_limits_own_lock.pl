@@ -53,7 +53,7 @@ foreach my $locker (qw(lim_q lim_other))
 	wait_for(q{SELECT count(*) = 1 FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(4)' AND state = 'active'},
 		'the slot holder');
 	my $queued = bg('lim_q', q{SELECT 'B1', pg_sleep(0.1) FROM lq});
-	wait_for(q{SELECT count(*) = 1 FROM pg_stat_activity WHERE query LIKE 'SELECT ''B1''%' AND wait_event = 'Extension'},
+	wait_for(q{SELECT count(*) = 1 FROM pg_stat_activity WHERE query LIKE 'SELECT ''B1''%' AND wait_event IN ('Extension', 'PgHygieneActiveSlot')},
 		'the queued statement');
 	my $lock = bg($locker,
 		q{SET lock_timeout = '2s'; BEGIN; LOCK TABLE lq IN ACCESS EXCLUSIVE MODE; COMMIT;});

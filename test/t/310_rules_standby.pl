@@ -80,7 +80,7 @@ is((run($ss, 'SELECT v FROM t WHERE id = 1'))[0], '10', 'standby session runs th
 # Block on the primary.
 $primary->safe_psql('postgres', "SELECT hygiene.block_query($q, 'tap: runaway query')");
 my ($out, $err) = run($ps, 'SELECT v FROM t WHERE id = 2');
-like($err, qr/statement blocked by a pg_hygiene query rule/,
+like($err, qr/pg_hygiene: statement blocked by a query rule/,
 	'open primary session blocked at its next statement');
 like($err, qr/tap: runaway query/, 'the error gives the reason');
 

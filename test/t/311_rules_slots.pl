@@ -93,7 +93,7 @@ note "storm took " . sprintf('%.1f', time - $start) . " s, $cancels cancels, $te
 like($errors, qr/storm error/, 'statements failed with errors');
 like($errors, qr/statement timeout/, 'statements hit statement_timeout');
 like($errors, qr/canceling statement due to user request/, 'statements were cancelled');
-like($errors, qr/statement throttled by a pg_hygiene query rule/, 'statements were throttled');
+like($errors, qr/pg_hygiene: statement throttled by a query rule/, 'statements were throttled');
 is($terminated, 2, 'two sessions were terminated mid-storm');
 
 $node->poll_query_until('postgres',

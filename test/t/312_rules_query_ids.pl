@@ -41,7 +41,7 @@ $node->safe_psql('postgres', "SELECT hygiene.block_query($q, 'tap: lazy query id
 
 # The old session: a statement parsed now is blocked at once ...
 $a->query('SELECT count(*) FROM qt');
-like($a->{stderr}, qr/statement blocked by a pg_hygiene query rule/,
+like($a->{stderr}, qr/pg_hygiene: statement blocked by a query rule/,
 	'old session, new statement: blocked');
 $a->{stderr} = '';
 is($a->query_safe(
@@ -51,14 +51,14 @@ is($a->query_safe(
 $a->query('EXECUTE p');
 $a->{stderr} = '';
 $a->query('EXECUTE p');
-like($a->{stderr}, qr/statement blocked by a pg_hygiene query rule/,
+like($a->{stderr}, qr/pg_hygiene: statement blocked by a query rule/,
 	'old session, prepared before the rule: blocked from its second use on');
 $a->{stderr} = '';
 
 # A new session is covered from its first statement.
 my ($ret, $out, $err) = $node->psql('postgres', 'SELECT count(*) FROM qt',
 	connstr => $node->connstr('postgres') . ' user=app');
-like($err, qr/statement blocked by a pg_hygiene query rule/,
+like($err, qr/pg_hygiene: statement blocked by a query rule/,
 	'new session, first statement: blocked');
 
 # Removing the rule lets the statement run again.
