@@ -26,6 +26,7 @@
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/guc.h"
+#include "utils/guc_tables.h"
 #include "utils/rel.h"
 #include "utils/relcache.h"
 
@@ -201,5 +202,20 @@ hygiene_may_maintain(Oid relid, Oid relowner)
 #define hygiene_attrmap_by_name(indesc, outdesc) \
 	build_attrmap_by_name((indesc), (outdesc))
 #endif
+
+/*
+ * Every GUC record: 16 made get_guc_variables() return the count as well
+ * (15 has GetNumConfigOptions() for it).
+ */
+static inline struct config_generic **
+hygiene_guc_variables(int *num_vars)
+{
+#if PG_VERSION_NUM >= 160000
+	return get_guc_variables(num_vars);
+#else
+	*num_vars = GetNumConfigOptions();
+	return get_guc_variables();
+#endif
+}
 
 #endif							/* HYGIENE_COMPAT_H */

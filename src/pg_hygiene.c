@@ -257,6 +257,8 @@ _PG_init(void)
 	query_rules_init();
 	limits_init();
 	index_disable_init();
+	/* outside the limits: they see role settings changed since login */
+	policy_init();
 
 	MarkGUCPrefixReserved("pg_hygiene");
 
