@@ -99,7 +99,7 @@ static int	pol_nvars = 0;
 static MemoryContext pol_cxt = NULL;
 static bool pol_pending = true; /* first statement: see pol_refresh_if_pending */
 static bool pol_inval_seen = false; /* an invalidation came since login */
-static bool pol_standby_scope = false;	/* last refresh applied on_standby */
+static bool pol_standby_scope = false;	/* refreshed in recovery, scopes set */
 
 static planner_hook_type prev_planner_hook = NULL;
 static ExecutorStart_hook_type prev_ExecutorStart = NULL;
@@ -332,18 +332,18 @@ typedef struct PolEntry
 /*
  * Read the pg_hygiene entries of one level, put them into want[] (a higher
  * level read later replaces a lower one), then the pairs of the level's
- * scope setting for this server's role.  Returns true if a scope applied.
+ * scope setting for this server's role.  *any_scope is set when the level
+ * has a non-empty on_primary or on_standby.
  */
-static bool
+static void
 pol_read_level(Relation rel, Oid dbid, Oid roleid, GucSource source,
-			   PolEntry *want, bool standby)
+			   PolEntry *want, bool standby, bool *any_scope)
 {
 	SysScanDesc scan;
 	ScanKeyData keys[2];
 	HeapTuple	tup;
 	const char *scope_name = standby ? POL_PREFIX "on_standby" : POL_PREFIX "on_primary";
 	char	   *scope = NULL;
-	bool		scoped = false;
 
 	ScanKeyInit(&keys[0], Anum_pg_db_role_setting_setdatabase,
 				BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(dbid));
@@ -385,6 +385,10 @@ pol_read_level(Relation rel, Oid dbid, Oid roleid, GucSource source,
 				continue;
 			if (pg_strcasecmp(name, scope_name) == 0)
 				scope = value;
+			if (value[0] != '\0' &&
+				(pg_strcasecmp(name, POL_PREFIX "on_primary") == 0 ||
+				 pg_strcasecmp(name, POL_PREFIX "on_standby") == 0))
+				*any_scope = true;
 			v = pol_find_var(name);
 			if (v == NULL)
 				continue;
@@ -414,11 +418,9 @@ pol_read_level(Relation rel, Oid dbid, Oid roleid, GucSource source,
 				want[v - pol_vars].var = v;
 				want[v - pol_vars].value = lfirst(lc2);
 				want[v - pol_vars].source = source;
-				scoped = true;
 			}
 		}
 	}
-	return scoped;
 }
 
 /* Lower the role levels' sources of a setting to its baseline's source. */
@@ -459,7 +461,7 @@ pol_refresh(void)
 	Relation	rel;
 	PolEntry   *want;
 	bool		standby = RecoveryInProgress();
-	bool		scoped = false;
+	bool		any_scope = false;
 	Oid			roleid = GetSessionUserId();
 
 	pol_collect_vars();
@@ -470,12 +472,13 @@ pol_refresh(void)
 
 	/* lowest priority first: a later level replaces an earlier one */
 	rel = table_open(DbRoleSettingRelationId, AccessShareLock);
-	scoped |= pol_read_level(rel, InvalidOid, InvalidOid, PGC_S_GLOBAL, want, standby);
-	scoped |= pol_read_level(rel, MyDatabaseId, InvalidOid, PGC_S_DATABASE, want, standby);
-	scoped |= pol_read_level(rel, InvalidOid, roleid, PGC_S_USER, want, standby);
-	scoped |= pol_read_level(rel, MyDatabaseId, roleid, PGC_S_DATABASE_USER, want, standby);
+	pol_read_level(rel, InvalidOid, InvalidOid, PGC_S_GLOBAL, want, standby, &any_scope);
+	pol_read_level(rel, MyDatabaseId, InvalidOid, PGC_S_DATABASE, want, standby, &any_scope);
+	pol_read_level(rel, InvalidOid, roleid, PGC_S_USER, want, standby, &any_scope);
+	pol_read_level(rel, MyDatabaseId, roleid, PGC_S_DATABASE_USER, want, standby, &any_scope);
 	table_close(rel, AccessShareLock);
-	pol_standby_scope = standby && scoped;
+	/* a promotion then switches this session from on_standby to on_primary */
+	pol_standby_scope = standby && any_scope;
 
 	for (int i = 0; i < pol_nvars; i++)
 	{

@@ -36,9 +36,9 @@ $standby->start;
 # A session of $role on $node, opened now.
 sub session
 {
-	my ($node, $role) = @_;
+	my ($node, $role, $db) = @_;
 	local $ENV{PGUSER} = $role;
-	return $node->background_psql('postgres', on_error_stop => 0);
+	return $node->background_psql($db // 'postgres', on_error_stop => 0);
 }
 
 # Run $sql in a session: its output and its stderr (BackgroundPsql of 15 keeps stderr).
@@ -104,6 +104,19 @@ is( qs($r,
 	'50:configuration file:50', 'RESET ALL goes back to postgresql.conf (value, source, reset value)');
 is(qs($r, 'SHOW pg_hygiene.max_plan_cost'), '0', 'database RESET goes back to the default');
 is(qs($r, $join3), '0', 'the join runs again');
+
+# the invalidation of the shared catalog reaches sessions in every database
+$primary->safe_psql('postgres', 'CREATE DATABASE pol_other');
+my $other = session($primary, 'pol_r', 'pol_other');
+is(qs($other, 'SHOW pg_hygiene.max_join_rels'), '50', 'session in another database: postgresql.conf value');
+$primary->safe_psql('postgres', 'ALTER ROLE pol_r SET pg_hygiene.max_join_rels = 3');
+is(qs($other, 'SHOW pg_hygiene.max_join_rels'), '3', 'ALTER ROLE run in database postgres reaches it');
+$primary->safe_psql('postgres', 'ALTER ROLE pol_r IN DATABASE pol_other SET pg_hygiene.max_join_rels = 4');
+is(qs($other, 'SHOW pg_hygiene.max_join_rels') . ' ' . qs($r, 'SHOW pg_hygiene.max_join_rels'), '4 3',
+	'IN DATABASE applies only in that database');
+$primary->safe_psql('postgres', 'ALTER ROLE pol_r RESET ALL; ALTER ROLE pol_r IN DATABASE pol_other RESET ALL');
+is(qs($other, 'SHOW pg_hygiene.max_join_rels'), '50', 'RESET reaches it too');
+$other->quit;
 
 # a rolled-back ALTER ROLE changes nothing, also in the session that ran it
 my $a = $primary->background_psql('postgres', on_error_stop => 0);
@@ -312,6 +325,12 @@ for (1 .. 50)
 like($blocked // '', qr/HINT:  A DBA can lift the rule with SELECT hygiene\.remove_query_rule\($qid\) on the primary\./,
 	'a blocked statement on a standby is told to remove the rule on the primary');
 $primary->safe_psql('postgres', "SELECT hygiene.remove_query_rule($qid)");
+
+# ---- a promotion: the former standby's open sessions switch to on_primary ----
+$standby->promote;
+$standby->poll_query_until('postgres', 'SELECT NOT pg_is_in_recovery()')
+  or die 'standby not promoted';
+is(qs($ss, $show), '1 normal 4', 'after promotion an open session applies on_primary');
 
 $_->quit for ($r, $a, $sr, $ps, $ss, $ss2, $ps2);
 unlike(slurp_file($standby->logfile), qr/cannot execute .* in a read-only transaction|PANIC|terminated by signal/,
