@@ -139,6 +139,21 @@ is(qs($a, 'SHOW pg_hygiene.max_plan_cost'), '88', 'after the transaction: the ne
 $primary->safe_psql('postgres', qq{ALTER ROLE "$me" RESET pg_hygiene.max_plan_cost});
 is(qs($a, 'SHOW pg_hygiene.max_plan_cost'), '0', 'role RESET reaches the superuser session');
 
+# ---- a ceiling that arrives and leaves gives the session its own value back ----
+qs($r, q{SET statement_timeout = '10min'});
+$primary->safe_psql('postgres', q{ALTER ROLE pol_r SET pg_hygiene.statement_timeout_max = '2s'});
+qs($r, 'SELECT 1');
+is(qs($r, 'SHOW statement_timeout'), '2s', 'a new ceiling clamps the open session after its next statement');
+like((qe($r, 'SELECT pg_sleep(3)'))[1], qr/canceling statement due to statement timeout/,
+	'and cancels at the ceiling');
+$primary->safe_psql('postgres', q{ALTER ROLE pol_r SET pg_hygiene.statement_timeout_max = '5s'});
+qs($r, 'SELECT 1');
+is(qs($r, 'SHOW statement_timeout'), '5s', 'a raised ceiling: clamped to the new one, from the session value');
+$primary->safe_psql('postgres', q{ALTER ROLE pol_r RESET pg_hygiene.statement_timeout_max});
+qs($r, 'SELECT 1');
+is(qs($r, 'SHOW statement_timeout'), '10min', 'ceiling removed: the session has its own statement_timeout again');
+qs($r, 'RESET statement_timeout');
+
 # ---- the limit that matters in an incident: max_active_statements ----
 my $blocker = session($primary, 'pol_r');
 $primary->safe_psql('postgres', q{
