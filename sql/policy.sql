@@ -64,6 +64,19 @@ ROLLBACK;
 SHOW pg_hygiene.max_plan_cost;
 ALTER DATABASE :"DBNAME" RESET pg_hygiene.max_plan_cost;
 SHOW pg_hygiene.max_plan_cost;
+-- a stored value that is not valid (here written behind ALTER ROLE's back) is not
+-- applied: a WARNING, the session keeps its value, the statement runs
+ALTER ROLE :"me" SET pg_hygiene.max_join_rels = 7;
+SHOW pg_hygiene.max_join_rels;
+SET allow_system_table_mods = on;
+UPDATE pg_db_role_setting SET setconfig = array['pg_hygiene.max_join_rels=many']
+ WHERE setdatabase = 0 AND setrole = :'me'::regrole;
+RESET allow_system_table_mods;
+ALTER ROLE :"me" SET pg_hygiene.max_plan_cost = 1e7;
+SELECT current_setting('pg_hygiene.max_join_rels') AS join_rels,
+       current_setting('pg_hygiene.max_plan_cost') AS plan_cost;
+ALTER ROLE :"me" RESET ALL;
+SHOW pg_hygiene.max_join_rels;
 -- other settings are left to core: not applied before the next login
 ALTER ROLE :"me" SET work_mem = '7MB';
 SHOW work_mem;

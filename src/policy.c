@@ -462,7 +462,8 @@ pol_refresh(void)
 	PolEntry   *want;
 	bool		standby = RecoveryInProgress();
 	bool		any_scope = false;
-	Oid			roleid = GetSessionUserId();
+	/* the role whose settings core applied at login (SET SESSION AUTHORIZATION aside) */
+	Oid			roleid = GetAuthenticatedUserId();
 
 	pol_collect_vars();
 	cxt = AllocSetContextCreate(CurrentMemoryContext, "pg_hygiene policy refresh",
