@@ -924,6 +924,42 @@ COMMENT ON COLUMN hygiene.advice_history.last_sample IS 'When this database was 
 DROP EVENT TRIGGER IF EXISTS hygiene_ddl_table_rewrite;
 DROP FUNCTION IF EXISTS hygiene._ddl_table_rewrite();
 
+-- == Section: trusttests: ineligible reasons, the extension's own tables (issue 12, O25) ==
+-- ineligible_other of hygiene.table_write_stats, by named reason.  The extension's own
+-- tables (query_rule, noop_update_settings, disabled_index) are left out of both
+-- functions by the library: their updates are pg_hygiene's bookkeeping.
+CREATE FUNCTION hygiene._table_write_ineligible(
+    OUT dbid oid,
+    OUT relid oid,
+    OUT reason text,
+    OUT ineligible_rows bigint)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'hygiene_table_write_ineligible'
+LANGUAGE C STRICT VOLATILE PARALLEL SAFE;
+COMMENT ON FUNCTION hygiene._table_write_ineligible() IS
+  'The reasons behind ineligible_other per table; read it through hygiene.table_write_ineligible';
+
+CREATE VIEW hygiene.table_write_ineligible AS
+  SELECT s.relid,
+         n.nspname AS schemaname,
+         c.relname,
+         s.reason,
+         s.ineligible_rows
+    FROM hygiene._table_write_ineligible() AS s
+         JOIN pg_catalog.pg_class AS c ON c.oid = s.relid
+         JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace
+   WHERE s.dbid = (SELECT d.oid FROM pg_catalog.pg_database AS d
+                    WHERE d.datname = pg_catalog.current_database());
+GRANT SELECT ON hygiene.table_write_ineligible TO PUBLIC;
+COMMENT ON VIEW hygiene.table_write_ineligible IS
+  'Why the rows counted in table_write_stats.ineligible_other were not considered for no-op suppression: one row per table and reason (cheap)';
+COMMENT ON COLUMN hygiene.table_write_ineligible.relid IS 'OID of the table';
+COMMENT ON COLUMN hygiene.table_write_ineligible.schemaname IS 'Schema of the table';
+COMMENT ON COLUMN hygiene.table_write_ineligible.relname IS 'Name of the table';
+COMMENT ON COLUMN hygiene.table_write_ineligible.reason IS
+  'serializable, not_heap_table, with_check, not_valid_check, mutable_check, other_writer, merge_actions, repeated_row, repeat_check_full or self_modified (docs/noop_updates.md)';
+COMMENT ON COLUMN hygiene.table_write_ineligible.ineligible_rows IS
+  'Rows counted in ineligible_other for this reason since the table''s statistics started (counter)';
 -- == Section: policy: live role settings, standby scopes, standby errors (issue 12, O1 O10 O14 O22 O28) ==
 
 -- O10: the status view says whether the server is in recovery (a hot standby).

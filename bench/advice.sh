@@ -18,8 +18,8 @@
 # 6. the views on ADVICE_TABLES tables: medians of 5 runs each.
 #
 # The HOT/non-HOT split (rows that changed an indexed column vs only non-indexed ones)
-# comes from the no-op UPDATE suppressor's executor hook.  Where this build does not
-# fill it (hygiene.table_write_stats stays at zero), the bench feeds it with
+# comes from the no-op UPDATE suppressor's executor hook.  Where the hook did not count
+# (pg_hygiene.noop_updates = off: hygiene.table_write_stats stays at zero), the bench feeds it with
 # hygiene._table_stats_feed from pg_stat_user_tables deltas, which is exact for these
 # workloads (scenario 1 only changes a non-indexed column, scenario 2 only an indexed
 # one), and says so in its output.

@@ -535,3 +535,16 @@ extension_objects_init(void)
 	prev_object_access_hook = object_access_hook;
 	object_access_hook = extobj_object_access;
 }
+
+/*
+ * The OIDs of the extension's own tables in this database (InvalidOid for
+ * each without the extension): every table the extension creates has a
+ * HygieneExtObject.  Statistics hide them (finding O25).
+ */
+void
+hygiene_extension_tables(Oid *relids)
+{
+	relids[0] = hygiene_extension_object(HYGIENE_OBJ_NOOP_SETTINGS);
+	relids[1] = hygiene_extension_object(HYGIENE_OBJ_QUERY_RULE);
+	relids[2] = hygiene_extension_object(HYGIENE_OBJ_DISABLED_INDEX);
+}

@@ -31,6 +31,10 @@ typedef enum HygieneExtObject
  * costs an array read once cached.
  */
 extern Oid	hygiene_extension_object(HygieneExtObject which);
+extern void hygiene_extension_tables(Oid *relids);
+
+/* Number of the extension's own tables, filled in by hygiene_extension_tables() */
+#define HYGIENE_EXTENSION_NTABLES 3
 
 extern void extension_objects_init(void);
 

@@ -70,6 +70,7 @@ int			lim_queue_timeout = 5000;
 bool		lim_exempt_superusers = true;
 bool		lim_exempt_background = true;
 int			lim_max_tracked_roles = 1000;
+int			lim_test_slot_pause = 0;
 
 /* Backend state */
 bool		lim_xact_dirty = false;	/* an earlier statement of this xact ran */
@@ -761,6 +762,12 @@ limits_init(void)
 							"Roles beyond it run without per-role limits (logged once per session).",
 							&lim_max_tracked_roles, 1000, 16, 1000000,
 							PGC_POSTMASTER, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("pg_hygiene.test_slot_pause",
+							"Developer option: pause while a session holds a role count it may still take back.",
+							"For tests only (test/t/207_limits_role_total.pl): an admission under an instance cap sleeps this long after raising its role's count and before taking an instance slot, without taking interrupts.  0 (the default) never pauses.",
+							&lim_test_slot_pause, 0, 0, 10000,
+							PGC_SUSET, GUC_UNIT_MS | GUC_NOT_IN_SAMPLE | GUC_NO_SHOW_ALL,
+							NULL, NULL, NULL);
 
 	lim_admit_init();
 	prev_planner_hook = planner_hook;

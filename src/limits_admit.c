@@ -392,6 +392,20 @@ lim_increment_below(pg_atomic_uint32 *counter, int cap)
 }
 
 /*
+ * pg_hygiene.test_slot_pause: sleep while the role count is raised and may
+ * still be taken back, so that a test can run a concurrent admission of the
+ * same role inside that window (finding L12).  It takes no interrupts: an
+ * error here would leave the count raised.
+ */
+static void
+lim_test_pause(void)
+{
+	pgstat_report_wait_start(PG_WAIT_EXTENSION);
+	pg_usleep((long) lim_test_slot_pause * 1000L);
+	pgstat_report_wait_end();
+}
+
+/*
  * Take a slot for "me": one more active statement of the role (counted even
  * without a role cap) and, under an instance cap, one more in the instance.
  * Exempt sessions are counted past every cap, and so is "me" when the caller
@@ -414,6 +428,8 @@ lim_take_slot(const LimWaiter *me, bool force)
 	if (me->role != NULL &&
 		!lim_increment_below(&me->role->active, force ? 0 : me->role_cap))
 		return false;
+	if (unlikely(lim_test_slot_pause > 0) && me->role != NULL && me->total_cap > 0)
+		lim_test_pause();
 	if (me->total_cap > 0 &&
 		!lim_increment_below(&lim_shared->total_active.value,
 							 (force || me->priority == LIM_PRIO_CRITICAL) ? 0 : me->total_cap))

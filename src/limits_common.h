@@ -96,6 +96,7 @@ extern int	lim_queue_timeout;
 extern bool lim_exempt_superusers;
 extern bool lim_exempt_background;
 extern int	lim_max_tracked_roles;
+extern int	lim_test_slot_pause;
 
 /* limits.c */
 extern void limits_init(void);

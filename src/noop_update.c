@@ -159,6 +159,7 @@ typedef struct NoopRel
 	bool		use_trigger;	/* compared by the appended trigger */
 	NoopMode	mode;			/* effective mode for this table */
 	int			ineligible;		/* NOOP_ELIGIBLE or a TableStatsIneligible */
+	int			other;			/* TableStatsOther when INELIGIBLE_OTHER */
 	const char *why;			/* detail of INELIGIBLE_OTHER for the debug NOTICE */
 	int			ncols;			/* UPDATE: number of SET columns */
 	AttrNumber *colnos;			/* UPDATE: target attno of each SET column */
@@ -489,6 +490,15 @@ noop_unregister(NoopModify *nm)
 			return;
 		}
 	}
+}
+
+/* Count a row not considered, by reason (and which one, for "other"). */
+static inline void
+noop_count_ineligible(NoopRel *nr, int reason, int other)
+{
+	nr->delta.ineligible[reason]++;
+	if (reason == INELIGIBLE_OTHER)
+		nr->delta.other[other]++;
 }
 
 /* Find the state of a wrapped subplan. */
@@ -990,7 +1000,7 @@ noop_consider_row(NoopModify *nm, TupleTableSlot *planslot)
 		if (nm->operation == CMD_UPDATE)
 		{
 			nr->delta.rows_updated++;
-			nr->delta.ineligible[nr->ineligible]++;
+			noop_count_ineligible(nr, nr->ineligible, nr->other);
 		}
 		return false;
 	}
@@ -1065,11 +1075,11 @@ noop_consider_row(NoopModify *nm, TupleTableSlot *planslot)
 	{
 		nr->delta.noop_rows++;
 		if (nr->ineligible != NOOP_ELIGIBLE)
-			nr->delta.ineligible[nr->ineligible]++;
+			noop_count_ineligible(nr, nr->ineligible, nr->other);
 		else if (nr->mode == NOOP_OBSERVE)
 			;
 		else if (noop_seen_full(nm))
-			nr->delta.ineligible[INELIGIBLE_OTHER]++;
+			noop_count_ineligible(nr, INELIGIBLE_OTHER, OTHER_REPEAT_CHECK_FULL);
 		else if (nr->mode == NOOP_AUTO && nm->auto_ok &&
 				 !TransactionIdIsValid(GetTopTransactionIdIfAny()) &&
 				 !noop_auto_must_lock(nr->oldslot))
@@ -1078,7 +1088,7 @@ noop_consider_row(NoopModify *nm, TupleTableSlot *planslot)
 			skip = noop_lock_candidate(nm, nr, &tid);
 	}
 	if (!same && nr->ineligible != NOOP_ELIGIBLE)
-		nr->delta.ineligible[nr->ineligible]++;
+		noop_count_ineligible(nr, nr->ineligible, nr->other);
 
 	ExecClearTuple(nr->oldslot);
 	MemoryContextSwitchTo(oldcxt);
@@ -1205,7 +1215,7 @@ hygiene_noop_update_trigger(PG_FUNCTION_ARGS)
 	{
 		noop_count_changed(nr, indexed);
 		if (nr->ineligible != NOOP_ELIGIBLE)
-			nr->delta.ineligible[nr->ineligible]++;
+			noop_count_ineligible(nr, nr->ineligible, nr->other);
 		noop_remember(nm, nr, &td->tg_trigslot->tts_tid, false);
 		return PointerGetDatum(td->tg_newtuple);
 	}
@@ -1213,7 +1223,7 @@ hygiene_noop_update_trigger(PG_FUNCTION_ARGS)
 	nr->delta.noop_rows++;
 	if (nr->ineligible != NOOP_ELIGIBLE)
 	{
-		nr->delta.ineligible[nr->ineligible]++;
+		noop_count_ineligible(nr, nr->ineligible, nr->other);
 		nr->delta.nonindexed_only++;	/* written, HOT-eligible */
 		noop_remember(nm, nr, &td->tg_trigslot->tts_tid, false);
 		return PointerGetDatum(td->tg_newtuple);
@@ -1225,7 +1235,7 @@ hygiene_noop_update_trigger(PG_FUNCTION_ARGS)
 	}
 	if (noop_seen_full(nm))
 	{
-		nr->delta.ineligible[INELIGIBLE_OTHER]++;
+		noop_count_ineligible(nr, INELIGIBLE_OTHER, OTHER_REPEAT_CHECK_FULL);
 		nr->delta.nonindexed_only++;	/* written, HOT-eligible */
 		return PointerGetDatum(td->tg_newtuple);
 	}
@@ -1233,7 +1243,7 @@ hygiene_noop_update_trigger(PG_FUNCTION_ARGS)
 	/* changed under us by a nested statement: let stock raise its error */
 	if (noop_self_modified(nr, &td->tg_trigslot->tts_tid))
 	{
-		nr->delta.ineligible[INELIGIBLE_OTHER]++;
+		noop_count_ineligible(nr, INELIGIBLE_OTHER, OTHER_SELF_MODIFIED);
 		nr->delta.nonindexed_only++;
 		return PointerGetDatum(td->tg_newtuple);
 	}
@@ -1654,6 +1664,7 @@ noop_setup_node(ModifyTableState *mt, EState *estate, bool auto_ok,
 		nr->relid = RelationGetRelid(rel);
 		nr->mode = noop_table_mode(rel);
 		nr->ineligible = stmt_reason;
+		nr->other = OTHER_SERIALIZABLE;	/* the one statement-wide "other" */
 		if (nr->mode == NOOP_OFF)
 			continue;
 
@@ -1672,6 +1683,7 @@ noop_setup_node(ModifyTableState *mt, EState *estate, bool auto_ok,
 		{
 			/* foreign tables, views, other table AMs, catalogs: count only */
 			nr->ineligible = INELIGIBLE_OTHER;
+			nr->other = OTHER_NOT_HEAP;
 			nr->compare = false;
 			any_wrapped |= (mt->operation == CMD_UPDATE);
 			continue;
@@ -1681,12 +1693,20 @@ noop_setup_node(ModifyTableState *mt, EState *estate, bool auto_ok,
 		if (nr->ineligible == NOOP_ELIGIBLE &&
 			(transition || noop_has_after_row(td)))
 			nr->ineligible = INELIGIBLE_AFTER_TRIGGER;
-		if (nr->ineligible == NOOP_ELIGIBLE &&
-			(rri->ri_WithCheckOptions != NIL || noop_has_unvalidated_check(rel)))
+		if (nr->ineligible == NOOP_ELIGIBLE && rri->ri_WithCheckOptions != NIL)
+		{
 			nr->ineligible = INELIGIBLE_OTHER;
+			nr->other = OTHER_WITH_CHECK;
+		}
+		if (nr->ineligible == NOOP_ELIGIBLE && noop_has_unvalidated_check(rel))
+		{
+			nr->ineligible = INELIGIBLE_OTHER;
+			nr->other = OTHER_NOT_VALID_CHECK;
+		}
 		if (nr->ineligible == NOOP_ELIGIBLE && noop_has_mutable_check(rel))
 		{
 			nr->ineligible = INELIGIBLE_OTHER;
+			nr->other = OTHER_MUTABLE_CHECK;
 			nr->why = "CHECK calls a mutable function";
 		}
 		/* another writer of the query, or a running query, may touch the row */
@@ -1694,13 +1714,17 @@ noop_setup_node(ModifyTableState *mt, EState *estate, bool auto_ok,
 			noop_touched_elsewhere(qt, mt, rel, cursor))
 		{
 			nr->ineligible = INELIGIBLE_OTHER;
+			nr->other = OTHER_OTHER_WRITER;
 			nr->why = "another writer may touch the table";
 		}
 		if (nr->ineligible == NOOP_ELIGIBLE && mt->operation == CMD_MERGE &&
 			((hygiene_merge_matched_actions(rri) != NIL &&
 			  !noop_merge_actions_safe(list_nth(plan->mergeActionLists, i))) ||
 			 hygiene_merge_has_not_matched_by_source(rri)))
+		{
 			nr->ineligible = INELIGIBLE_OTHER;
+			nr->other = OTHER_MERGE_ACTIONS;
+		}
 
 		/* MERGE actions are only evaluated here when that is harmless */
 		if (mt->operation == CMD_MERGE && nr->ineligible != NOOP_ELIGIBLE)
@@ -1711,7 +1735,10 @@ noop_setup_node(ModifyTableState *mt, EState *estate, bool auto_ok,
 
 		if (nr->use_trigger && mt->operation == CMD_UPDATE && may_repeat &&
 			nr->ineligible == NOOP_ELIGIBLE)
+		{
 			nr->ineligible = INELIGIBLE_OTHER;	/* triggers would fire twice */
+			nr->other = OTHER_REPEATED_ROW;
+		}
 
 		/*
 		 * ON CONFLICT with several proposed rows: stock fails on the second
@@ -1723,6 +1750,7 @@ noop_setup_node(ModifyTableState *mt, EState *estate, bool auto_ok,
 			(plan->onConflictWhere != NULL || has_before))
 		{
 			nr->ineligible = INELIGIBLE_OTHER;
+			nr->other = OTHER_REPEATED_ROW;
 			nr->why = "rows proposed twice would be seen too late";
 		}
 

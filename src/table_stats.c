@@ -2,7 +2,9 @@
  *
  * table_stats.c
  *		Per-table UPDATE statistics in shared memory, and the SQL functions
- *		behind hygiene.table_write_stats.
+ *		behind hygiene.table_write_stats and hygiene.table_write_ineligible
+ *		(the reasons behind its ineligible_other).  The extension's own tables
+ *		are counted but never shown.
  *
  * A fixed-size shared hash keyed by (database, table) holds cumulative
  * counters.  Its size is pg_hygiene.table_stats_max, allocated at server
@@ -41,6 +43,7 @@
 #include "utils/timestamp.h"
 
 #include "pg_hygiene.h"
+#include "extension_objects.h"
 #include "table_stats.h"
 
 typedef struct TableStatsKey
@@ -50,6 +53,22 @@ typedef struct TableStatsKey
 } TableStatsKey;
 
 #define TABLE_STATS_NCOUNTERS (sizeof(TableStatsDelta) / sizeof(uint64))
+/* the counters that are columns of hygiene._table_write_stats() */
+#define TABLE_STATS_NCOLUMNS (offsetof(TableStatsDelta, other) / sizeof(uint64))
+#define TABLE_STATS_OTHER_FIRST TABLE_STATS_NCOLUMNS
+
+const char *const table_stats_other_names[OTHER_NREASONS] = {
+	[OTHER_SERIALIZABLE] = "serializable",
+	[OTHER_NOT_HEAP] = "not_heap_table",
+	[OTHER_WITH_CHECK] = "with_check",
+	[OTHER_NOT_VALID_CHECK] = "not_valid_check",
+	[OTHER_MUTABLE_CHECK] = "mutable_check",
+	[OTHER_OTHER_WRITER] = "other_writer",
+	[OTHER_MERGE_ACTIONS] = "merge_actions",
+	[OTHER_REPEATED_ROW] = "repeated_row",
+	[OTHER_REPEAT_CHECK_FULL] = "repeat_check_full",
+	[OTHER_SELF_MODIFIED] = "self_modified",
+};
 
 typedef struct TableStatsEntry
 {
@@ -73,6 +92,7 @@ static shmem_request_hook_type prev_shmem_request_hook = NULL;
 static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
 
 PG_FUNCTION_INFO_V1(hygiene_table_write_stats);
+PG_FUNCTION_INFO_V1(hygiene_table_write_ineligible);
 PG_FUNCTION_INFO_V1(hygiene_reset_table_write_stats);
 PG_FUNCTION_INFO_V1(hygiene_table_stats_summary);
 
@@ -279,9 +299,25 @@ table_stats_prune_dropped(void)
 }
 
 /*
+ * Is this entry shown?  Other databases' relation OIDs only to monitoring
+ * roles (S5); the extension's own tables (their updates are the extension's
+ * bookkeeping, not the application's) never (O25).
+ */
+static bool
+table_stats_visible(const TableStatsEntry *entry, bool see_all, const Oid *own)
+{
+	if (entry->key.dbid != MyDatabaseId)
+		return see_all;
+	for (int i = 0; i < HYGIENE_EXTENSION_NTABLES; i++)
+		if (entry->key.relid == own[i])
+			return false;
+	return true;
+}
+
+/*
  * hygiene._table_write_stats(): every tracked table of the current database
  * (of every database for roles with the privileges of pg_read_all_stats),
- * with counters in the order of TableStatsDelta.
+ * with counters in the order of TableStatsDelta, up to the breakdown.
  */
 Datum
 hygiene_table_write_stats(PG_FUNCTION_ARGS)
@@ -290,31 +326,79 @@ hygiene_table_write_stats(PG_FUNCTION_ARGS)
 	HASH_SEQ_STATUS status;
 	TableStatsEntry *entry;
 	bool		see_all;
+	Oid			own[HYGIENE_EXTENSION_NTABLES];
 
 	table_stats_require_shmem();
 	table_stats_prune_dropped();
 	InitMaterializedSRF(fcinfo, 0);
 
-	/* Other databases' relation OIDs are for monitoring roles only (S5). */
 	see_all = has_privs_of_role(GetUserId(), ROLE_PG_READ_ALL_STATS);
+	hygiene_extension_tables(own);	/* before the lock: may read the catalog */
 
 	LWLockAcquire(ts_shared->lock, LW_SHARED);
 	hash_seq_init(&status, ts_hash);
 	while ((entry = hash_seq_search(&status)) != NULL)
 	{
-		Datum		values[3 + TABLE_STATS_NCOUNTERS];
-		bool		nulls[3 + TABLE_STATS_NCOUNTERS] = {false};
+		Datum		values[3 + TABLE_STATS_NCOLUMNS];
+		bool		nulls[3 + TABLE_STATS_NCOLUMNS] = {false};
 		int			col = 0;
 
-		if (!see_all && entry->key.dbid != MyDatabaseId)
+		if (!table_stats_visible(entry, see_all, own))
 			continue;
 		values[col++] = ObjectIdGetDatum(entry->key.dbid);
 		values[col++] = ObjectIdGetDatum(entry->key.relid);
 		values[col++] = TimestampTzGetDatum(entry->since);
-		for (int i = 0; i < TABLE_STATS_NCOUNTERS; i++)
+		for (int i = 0; i < TABLE_STATS_NCOLUMNS; i++)
 			values[col++] = Int64GetDatum((int64) pg_atomic_read_u64(&entry->counters[i]));
 
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	LWLockRelease(ts_shared->lock);
+
+	return (Datum) 0;
+}
+
+/*
+ * hygiene._table_write_ineligible(): the reasons behind ineligible_other, one
+ * row per table and reason with rows counted (same visibility as
+ * hygiene._table_write_stats()).
+ */
+Datum
+hygiene_table_write_ineligible(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	HASH_SEQ_STATUS status;
+	TableStatsEntry *entry;
+	bool		see_all;
+	Oid			own[HYGIENE_EXTENSION_NTABLES];
+
+	table_stats_require_shmem();
+	table_stats_prune_dropped();
+	InitMaterializedSRF(fcinfo, 0);
+
+	see_all = has_privs_of_role(GetUserId(), ROLE_PG_READ_ALL_STATS);
+	hygiene_extension_tables(own);
+
+	LWLockAcquire(ts_shared->lock, LW_SHARED);
+	hash_seq_init(&status, ts_hash);
+	while ((entry = hash_seq_search(&status)) != NULL)
+	{
+		if (!table_stats_visible(entry, see_all, own))
+			continue;
+		for (int r = 0; r < OTHER_NREASONS; r++)
+		{
+			uint64		n = pg_atomic_read_u64(&entry->counters[TABLE_STATS_OTHER_FIRST + r]);
+			Datum		values[4];
+			bool		nulls[4] = {false};
+
+			if (n == 0)
+				continue;
+			values[0] = ObjectIdGetDatum(entry->key.dbid);
+			values[1] = ObjectIdGetDatum(entry->key.relid);
+			values[2] = CStringGetTextDatum(table_stats_other_names[r]);
+			values[3] = Int64GetDatum((int64) n);
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		}
 	}
 	LWLockRelease(ts_shared->lock);
 

@@ -27,6 +27,28 @@ typedef enum TableStatsIneligible
 	INELIGIBLE_NREASONS
 } TableStatsIneligible;
 
+/*
+ * Which reason made a row INELIGIBLE_OTHER: the breakdown of ineligible_other
+ * shown by hygiene.table_write_ineligible (finding O25).  Names in
+ * table_stats_other_names[].
+ */
+typedef enum TableStatsOther
+{
+	OTHER_SERIALIZABLE = 0,		/* transaction isolation SERIALIZABLE */
+	OTHER_NOT_HEAP,				/* foreign table, view, non-heap table AM, catalog */
+	OTHER_WITH_CHECK,			/* RLS WITH CHECK policy or view WITH CHECK OPTION */
+	OTHER_NOT_VALID_CHECK,		/* a NOT VALID CHECK constraint */
+	OTHER_MUTABLE_CHECK,		/* a CHECK constraint calls a mutable function */
+	OTHER_OTHER_WRITER,			/* another writer of the query (or a running one) may touch the table */
+	OTHER_MERGE_ACTIONS,		/* MERGE actions that cannot be evaluated early */
+	OTHER_REPEATED_ROW,			/* a row may be reached twice (join, ON CONFLICT) */
+	OTHER_REPEAT_CHECK_FULL,	/* the statement's repeat check reached its size limit */
+	OTHER_SELF_MODIFIED,		/* changed by a function or trigger of the same statement */
+	OTHER_NREASONS
+} TableStatsOther;
+
+extern const char *const table_stats_other_names[OTHER_NREASONS];
+
 /* Counts for one table, as added by one statement (all zero = nothing). */
 typedef struct TableStatsDelta
 {
@@ -38,6 +60,8 @@ typedef struct TableStatsDelta
 	uint64		nonindexed_only;	/* rows written that changed no indexed column
 									 * (HOT-eligible): changed rows, and no-op
 									 * rows that were written all the same */
+	/* last: not a column of hygiene._table_write_stats() */
+	uint64		other[OTHER_NREASONS];	/* ineligible[INELIGIBLE_OTHER] by reason */
 } TableStatsDelta;
 
 extern void table_stats_init(void);
