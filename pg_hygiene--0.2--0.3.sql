@@ -960,3 +960,150 @@ COMMENT ON COLUMN hygiene.table_write_ineligible.reason IS
   'serializable, not_heap_table, with_check, not_valid_check, mutable_check, other_writer, merge_actions, repeated_row, repeat_check_full or self_modified (docs/noop_updates.md)';
 COMMENT ON COLUMN hygiene.table_write_ineligible.ineligible_rows IS
   'Rows counted in ineligible_other for this reason since the table''s statistics started (counter)';
+-- == Section: policy: live role settings, standby scopes, standby errors (issue 12, O1 O10 O14 O22 O28) ==
+
+-- O10: the status view says whether the server is in recovery (a hot standby).
+CREATE OR REPLACE VIEW hygiene.status AS
+  SELECT s.library_version,
+         e.extversion AS extension_version,
+         s.shared_memory,
+         s.started_at,
+         s.statements_seen,
+         t.entries AS table_stats_entries,
+         t.max_entries AS table_stats_max,
+         t.dropped_rows AS table_stats_dropped,
+         pg_catalog.pg_is_in_recovery() AS in_recovery
+  FROM hygiene._status() AS s,
+       hygiene._table_stats_summary() AS t,
+       pg_catalog.pg_extension AS e
+  WHERE e.extname = 'pg_hygiene';
+COMMENT ON COLUMN hygiene.status.in_recovery IS
+  'The server is in recovery (a hot standby): policy is changed on the primary, pg_hygiene.on_standby settings apply here';
+
+-- O10: the functions that change policy stored in tables refuse on a standby with
+-- 25006 and say where to run them, as the query rule functions do (before, a raw
+-- "cannot execute INSERT in a read-only transaction" with PL/pgSQL context).
+CREATE OR REPLACE FUNCTION hygiene.set_noop_updates(tbl regclass, mode text)
+RETURNS void
+LANGUAGE plpgsql CALLED ON NULL INPUT VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  c record;
+BEGIN
+  IF pg_catalog.pg_is_in_recovery() THEN
+    RAISE EXCEPTION 'pg_hygiene: no-op UPDATE settings cannot be changed on a standby'
+      USING ERRCODE = 'read_only_sql_transaction',
+            HINT = 'Run hygiene.set_noop_updates() on the primary; standbys follow through replication.';
+  END IF;
+  IF tbl IS NULL THEN
+    RAISE EXCEPTION 'table must not be null'
+      USING ERRCODE = 'null_value_not_allowed',
+            HINT = 'Pass the table, e.g. hygiene.set_noop_updates(''public.t'', ''lock'').';
+  END IF;
+  SELECT r.relkind, r.relowner, r.relnamespace INTO c
+    FROM pg_catalog.pg_class AS r WHERE r.oid = tbl::oid;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'relation with OID % does not exist', tbl::oid
+      USING ERRCODE = 'undefined_table',
+            HINT = 'Pass an existing table, e.g. hygiene.set_noop_updates(''public.t'', ''lock'').';
+  END IF;
+  IF tbl::oid < 16384 OR c.relnamespace = 'pg_catalog'::pg_catalog.regnamespace THEN
+    RAISE EXCEPTION '"%" is a system table', tbl
+      USING ERRCODE = 'wrong_object_type',
+            DETAIL = 'No-op UPDATE suppression never applies to system tables.';
+  END IF;
+  IF c.relkind NOT IN ('r', 'p') THEN
+    RAISE EXCEPTION '"%" is not a table', tbl
+      USING ERRCODE = 'wrong_object_type',
+            HINT = 'No-op UPDATE suppression applies to ordinary and partitioned tables.';
+  END IF;
+  IF EXISTS (SELECT 1 FROM pg_catalog.pg_depend AS d
+              WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
+                AND d.objid = tbl::oid AND d.objsubid = 0
+                AND d.refclassid = 'pg_catalog.pg_extension'::pg_catalog.regclass
+                AND d.refobjid = (SELECT e.oid FROM pg_catalog.pg_extension AS e
+                                   WHERE e.extname = 'pg_hygiene')
+                AND d.deptype = 'e') THEN
+    RAISE EXCEPTION '"%" belongs to the extension pg_hygiene', tbl
+      USING ERRCODE = 'wrong_object_type',
+            DETAIL = 'The extension''s own tables are never subject to no-op UPDATE suppression settings.';
+  END IF;
+  IF NOT pg_catalog.pg_has_role(current_user, c.relowner, 'USAGE') THEN
+    RAISE EXCEPTION 'must be owner of table %', tbl
+      USING ERRCODE = 'insufficient_privilege',
+            HINT = 'Ask the table''s owner or a superuser to set its no-op UPDATE mode.';
+  END IF;
+  IF mode IS NULL THEN
+    DELETE FROM hygiene.noop_update_settings AS s WHERE s.relid = tbl;
+    RETURN;
+  END IF;
+  IF mode NOT IN ('off', 'observe', 'lock', 'auto') THEN
+    RAISE EXCEPTION 'invalid no-op update mode "%"', mode
+      USING ERRCODE = 'invalid_parameter_value',
+            DETAIL = 'Valid modes are off, observe, lock and auto.',
+            HINT = 'Pass NULL to remove the override and follow pg_hygiene.noop_updates again.';
+  END IF;
+  INSERT INTO hygiene.noop_update_settings AS s (relid, mode) VALUES (tbl, mode)
+    ON CONFLICT (relid) DO UPDATE
+      SET mode = excluded.mode, set_by = current_user, set_at = pg_catalog.now();
+END
+$$;
+
+CREATE OR REPLACE FUNCTION hygiene.disable_index(index regclass, reason text, ttl interval DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql CALLED ON NULL INPUT VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  IF pg_catalog.pg_is_in_recovery() THEN
+    RAISE EXCEPTION 'pg_hygiene: disabled indexes cannot be changed on a standby'
+      USING ERRCODE = 'read_only_sql_transaction',
+            HINT = 'Run hygiene.disable_index() on the primary; standbys follow through replication.';
+  END IF;
+  IF index IS NULL THEN
+    RAISE EXCEPTION 'index must not be NULL'
+      USING ERRCODE = 'null_value_not_allowed';
+  END IF;
+  IF reason IS NULL OR pg_catalog.btrim(reason) = '' THEN
+    RAISE EXCEPTION 'a reason is required to disable an index'
+      USING ERRCODE = 'invalid_parameter_value',
+            HINT = 'Say why, e.g. ''idx_scan 0 on the primary and on both standbys since 2026-11-01''.';
+  END IF;
+  IF ttl IS NOT NULL AND ttl <= interval '0' THEN
+    RAISE EXCEPTION 'ttl must be positive, not %', ttl
+      USING ERRCODE = 'invalid_parameter_value',
+            HINT = 'Pass NULL to disable the index until hygiene.enable_index() is called.';
+  END IF;
+  INSERT INTO hygiene.disabled_index AS d (index_schema, index_name, reason, expires_at)
+  SELECT n.nspname, c.relname, disable_index.reason, pg_catalog.now() + ttl
+    FROM pg_catalog.pg_class AS c
+    JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace
+   WHERE c.oid = index
+  ON CONFLICT (index_schema, index_name) DO UPDATE
+     SET reason = EXCLUDED.reason, expires_at = EXCLUDED.expires_at;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'relation with OID % does not exist', index::oid
+      USING ERRCODE = 'undefined_table';
+  END IF;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION hygiene.enable_index(index regclass)
+RETURNS boolean
+LANGUAGE plpgsql STRICT VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  IF pg_catalog.pg_is_in_recovery() THEN
+    RAISE EXCEPTION 'pg_hygiene: disabled indexes cannot be changed on a standby'
+      USING ERRCODE = 'read_only_sql_transaction',
+            HINT = 'Run hygiene.enable_index() on the primary; standbys follow through replication.';
+  END IF;
+  DELETE FROM hygiene.disabled_index AS d
+   USING pg_catalog.pg_class AS c
+   JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace
+   WHERE c.oid = index AND d.index_schema = n.nspname AND d.index_name = c.relname;
+  RETURN FOUND;
+END
+$$;

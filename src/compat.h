@@ -26,6 +26,7 @@
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/guc.h"
+#include "utils/guc_tables.h"
 #include "utils/rel.h"
 #include "utils/relcache.h"
 
@@ -215,5 +216,20 @@ hygiene_may_maintain(Oid relid, Oid relowner)
 #include "pgstat.h"
 #define HYGIENE_WAIT_EVENT(name) ((void) (name), (uint32) PG_WAIT_EXTENSION)
 #endif
+
+/*
+ * Every GUC record: 16 made get_guc_variables() return the count as well
+ * (15 has GetNumConfigOptions() for it).
+ */
+static inline struct config_generic **
+hygiene_guc_variables(int *num_vars)
+{
+#if PG_VERSION_NUM >= 160000
+	return get_guc_variables(num_vars);
+#else
+	*num_vars = GetNumConfigOptions();
+	return get_guc_variables();
+#endif
+}
 
 #endif							/* HYGIENE_COMPAT_H */

@@ -75,6 +75,26 @@ int			lim_test_slot_pause = 0;
 
 /* Backend state */
 bool		lim_xact_dirty = false;	/* an earlier statement of this xact ran */
+
+/*
+ * What lim_clamp_ceilings last wrote into each timeout, and what was there
+ * before, so that a ceiling lowered or removed while the session runs (a
+ * role setting reaching an open session, see policy.c) gives the session
+ * its own value back instead of leaving the old ceiling in place.
+ */
+typedef struct LimClamp
+{
+	bool		active;
+	int			before;
+	int			after;
+} LimClamp;
+static LimClamp lim_st_clamp;
+static LimClamp lim_it_clamp;
+static bool lim_ceiling_changed = true; /* a ceiling GUC was assigned */
+
+/* Is there clamping (or undoing of it) to do after a statement? */
+#define LIM_CEILING_WORK() \
+	(lim_statement_timeout_max > 0 || lim_idle_timeout_max > 0 || lim_ceiling_changed)
 static bool lim_admit_cursor = false;	/* admit the query a DECLARE opens */
 static bool lim_timer_armed = false;	/* we armed STATEMENT_TIMEOUT */
 
@@ -185,15 +205,45 @@ lim_disarm_ceiling(void)
 static void
 lim_clamp_ceilings(void)
 {
+	/* a value set since our clamp is the session's own: nothing to undo */
+	if (lim_st_clamp.active && StatementTimeout != lim_st_clamp.after)
+		lim_st_clamp.active = false;
+	if (lim_it_clamp.active && IdleInTransactionSessionTimeout != lim_it_clamp.after)
+		lim_it_clamp.active = false;
+	/* a ceiling changed: give back what the clamp replaced, then clamp anew */
+	if (lim_ceiling_changed)
+	{
+		lim_ceiling_changed = false;
+		if (lim_st_clamp.active)
+			StatementTimeout = lim_st_clamp.before;
+		if (lim_it_clamp.active)
+			IdleInTransactionSessionTimeout = lim_it_clamp.before;
+		lim_st_clamp.active = lim_it_clamp.active = false;
+	}
 	if (!lim_ceiling_violated() || !HYGIENE_ACTIVE() || lim_exempt())
 		return;
 	if (lim_statement_timeout_max > 0 &&
 		(StatementTimeout == 0 || StatementTimeout > lim_statement_timeout_max))
-		StatementTimeout = lim_statement_timeout_max;
+	{
+		lim_st_clamp.before = StatementTimeout;
+		lim_st_clamp.after = StatementTimeout = lim_statement_timeout_max;
+		lim_st_clamp.active = true;
+	}
 	if (lim_idle_timeout_max > 0 &&
 		(IdleInTransactionSessionTimeout == 0 ||
 		 IdleInTransactionSessionTimeout > lim_idle_timeout_max))
-		IdleInTransactionSessionTimeout = lim_idle_timeout_max;
+	{
+		lim_it_clamp.before = IdleInTransactionSessionTimeout;
+		lim_it_clamp.after = IdleInTransactionSessionTimeout = lim_idle_timeout_max;
+		lim_it_clamp.active = true;
+	}
+}
+
+/* Assign hook of the ceilings: the next clamp first undoes the last one. */
+static void
+lim_assign_ceiling(int newval, void *extra)
+{
+	lim_ceiling_changed = true;
 }
 
 /* Count the relations joined in one FROM clause (views and FROM subqueries included). */
@@ -446,7 +496,7 @@ lim_ExecutorRun(HYGIENE_EXECUTOR_RUN_PARAMS)
 	 * Bind, Close or the end of the transaction, and the session may go idle
 	 * in between, with a set_config() made by this statement.
 	 */
-	if ((lim_statement_timeout_max > 0 || lim_idle_timeout_max > 0) &&
+	if (LIM_CEILING_WORK() &&
 		HYGIENE_CLIENT_TOP())
 		lim_clamp_ceilings();
 }
@@ -494,7 +544,7 @@ lim_ExecutorEnd(QueryDesc *queryDesc)
 		standard_ExecutorEnd(queryDesc);
 
 	if (hygiene_exec_nesting_level == 0 &&
-		(lim_statement_timeout_max > 0 || lim_idle_timeout_max > 0) &&
+		LIM_CEILING_WORK() &&
 		IsTransactionState())
 		lim_clamp_ceilings();
 }
@@ -616,7 +666,7 @@ lim_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 			lim_wal_charge();
 		if (!lockless)
 			lim_xact_dirty = true;
-		if ((lim_statement_timeout_max > 0 || lim_idle_timeout_max > 0) &&
+		if (LIM_CEILING_WORK() &&
 			IsTransactionState())
 			lim_clamp_ceilings();
 	}
@@ -679,12 +729,12 @@ limits_init(void)
 							"Ceiling on statement_timeout that the user cannot raise or disable.",
 							"0 means no ceiling; otherwise at least 100 ms.",
 							&lim_statement_timeout_max, 0, 0, INT_MAX,
-							PGC_SUSET, GUC_UNIT_MS, lim_check_ceiling, NULL, NULL);
+							PGC_SUSET, GUC_UNIT_MS, lim_check_ceiling, lim_assign_ceiling, NULL);
 	DefineCustomIntVariable("pg_hygiene.idle_in_transaction_timeout_max",
 							"Ceiling on idle_in_transaction_session_timeout that the user cannot raise or disable.",
 							"0 means no ceiling; otherwise at least 100 ms.",
 							&lim_idle_timeout_max, 0, 0, INT_MAX,
-							PGC_SUSET, GUC_UNIT_MS, lim_check_ceiling, NULL, NULL);
+							PGC_SUSET, GUC_UNIT_MS, lim_check_ceiling, lim_assign_ceiling, NULL);
 	DefineCustomIntVariable("pg_hygiene.max_join_rels",
 							"Maximum number of relations in one join problem (also after the planner inlines SQL functions and CTEs); larger queries are rejected before the join search.",
 							"0 means no limit.",

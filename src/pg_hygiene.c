@@ -259,6 +259,8 @@ _PG_init(void)
 	limits_init();
 	index_disable_init();
 	log_rate_init();
+	/* outside the limits: they see role settings changed since login */
+	policy_init();
 
 	MarkGUCPrefixReserved("pg_hygiene");
 

@@ -129,6 +129,9 @@ hygiene_next_ProcessUtility(ProcessUtility_hook_type prev,
 								params, queryEnv, dest, qc);
 }
 
+/* policy.c: role and database settings reaching open sessions */
+extern void policy_init(void);
+
 /* shmem.c */
 extern void shmem_init(void);
 extern bool hygiene_shared_ready(void);

@@ -994,6 +994,9 @@ qr_lift_text(QrRule *r, int64 queryid)
 	}
 	else
 		lift = psprintf("SELECT hygiene.remove_query_rule(" INT64_FORMAT ")", queryid);
+	/* rules are changed on the primary; a standby follows within a second */
+	if (RecoveryInProgress())
+		lift = psprintf("%s on the primary", lift);
 	if (r->expires_at != 0)
 	{
 		/* to the second, rounded up: the rule still holds at the time shown */
