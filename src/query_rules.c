@@ -60,6 +60,7 @@
 #include "access/tableam.h"
 #include "access/xact.h"
 #include "access/xlog.h"
+#include "access/xlogrecovery.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "commands/extension.h"
@@ -80,6 +81,7 @@
 #include "storage/spin.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/plancache.h"
@@ -134,10 +136,14 @@ typedef struct QrDb
 	pg_atomic_uint64 version;	/* bumped whenever the table changed */
 	pg_atomic_uint64 last_check;	/* TimestampTz of the last periodic read */
 	pg_atomic_uint32 nrules;	/* rows in the table at the last read */
-	slock_t		mutex;			/* protects the three fields below */
+	Oid			relid;			/* hygiene.query_rule of this database, as
+								 * last read (for relcache callbacks) */
+	slock_t		mutex;			/* protects the four fields below */
 	uint64		hash_version;	/* the version they describe */
 	uint32		hash;			/* content hash of the rules at that version */
 	int			hash_nrules;	/* number of rules at that version */
+	XLogRecPtr	hash_lsn;		/* on a standby: replay position before the
+								 * read that recorded them */
 } QrDb;
 
 typedef struct QrShared
@@ -191,9 +197,11 @@ static TimestampTz qr_local_check = 0;	/* when no QrDb slot was available */
 static QrDb *qr_db = NULL;
 static bool qr_db_tried = false;
 static bool qr_changed_in_xact = false;
+static volatile bool qr_force_read = false;	/* relcache inval of the table */
 static bool qr_warned_full = false;
 
 static void qr_blank_controls(char *str);
+static void qr_relcache_callback(Datum arg, Oid relid);
 static dlist_head qr_held_list = DLIST_STATIC_INIT(qr_held_list);
 static bool qr_exit_registered = false;
 
@@ -251,6 +259,8 @@ qr_shmem_startup(void)
 			qr_shared->dbs[i].hash_version = 0;
 			qr_shared->dbs[i].hash = 0;
 			qr_shared->dbs[i].hash_nrules = 0;
+			qr_shared->dbs[i].hash_lsn = InvalidXLogRecPtr;
+			qr_shared->dbs[i].relid = InvalidOid;
 		}
 		for (int i = 0; i < qr_max_rules; i++)
 		{
@@ -333,7 +343,7 @@ qr_attnum(TupleDesc desc, const char *name, Oid typid)
  * bumps the version, so that every backend rereads.
  */
 static void
-qr_publish_hash(uint64 version, uint32 hash, int nrules)
+qr_publish_hash(uint64 version, uint32 hash, int nrules, XLogRecPtr lsn)
 {
 	SpinLockAcquire(&qr_db->mutex);
 	if (pg_atomic_read_u64(&qr_db->version) == version)
@@ -343,6 +353,7 @@ qr_publish_hash(uint64 version, uint32 hash, int nrules)
 			qr_db->hash_version = version;
 			qr_db->hash = hash;
 			qr_db->hash_nrules = nrules;
+			qr_db->hash_lsn = lsn;
 		}
 		else if (qr_db->hash != hash || qr_db->hash_nrules != nrules)
 		{
@@ -351,7 +362,10 @@ qr_publish_hash(uint64 version, uint32 hash, int nrules)
 			qr_db->hash_version = qr_version;
 			qr_db->hash = hash;
 			qr_db->hash_nrules = nrules;
+			qr_db->hash_lsn = lsn;
 		}
+		else if (lsn > qr_db->hash_lsn)
+			qr_db->hash_lsn = lsn;	/* still true at a later position */
 	}
 	SpinLockRelease(&qr_db->mutex);
 }
@@ -366,9 +380,20 @@ static bool
 qr_adopt_empty(uint64 version)
 {
 	bool		empty;
+	XLogRecPtr	lsn = InvalidXLogRecPtr;
+
+	/*
+	 * On a standby, replay changes the table without moving the version: the
+	 * recorded "no rules" holds only while nothing was replayed since it was
+	 * read (the first statement of a new session after a rule replicated is
+	 * checked too).
+	 */
+	if (RecoveryInProgress())
+		lsn = GetXLogReplayRecPtr(NULL);
 
 	SpinLockAcquire(&qr_db->mutex);
-	empty = (qr_db->hash_version == version && qr_db->hash_nrules == 0);
+	empty = (qr_db->hash_version == version && qr_db->hash_nrules == 0 &&
+			 qr_db->hash_lsn == lsn);
 	SpinLockRelease(&qr_db->mutex);
 	if (!empty)
 		return false;
@@ -401,10 +426,15 @@ qr_refresh(uint64 version)
 	int			maxrules = 0;
 	uint32		hash = 0;
 	int			nrows = 0;
+	XLogRecPtr	lsn = InvalidXLogRecPtr;
 
 	if (!IsTransactionState() || IsInParallelMode() || creating_extension ||
 		!OidIsValid(MyDatabaseId))
 		return false;
+
+	/* before the scan: a commit replayed during it moves the position on */
+	if (RecoveryInProgress())
+		lsn = GetXLogReplayRecPtr(NULL);
 
 	/* Only the extension's own table, never one found by name (S1). */
 	relid = hygiene_extension_object(HYGIENE_OBJ_QUERY_RULE);
@@ -547,10 +577,13 @@ qr_refresh(uint64 version)
 	qr_nrules = nrules;
 	qr_version = version;
 	qr_loaded = true;
+	qr_force_read = false;
 	if (qr_db)
 	{
+		if (OidIsValid(relid))
+			qr_db->relid = relid;
 		pg_atomic_write_u32(&qr_db->nrules, (uint32) nrows);
-		qr_publish_hash(version, hash, nrules);
+		qr_publish_hash(version, hash, nrules, lsn);
 	}
 	return true;
 }
@@ -583,6 +616,16 @@ qr_maybe_refresh(void)
 		uint64		v = pg_atomic_read_u64(&qr_db->version);
 		uint64		last;
 
+		if (qr_force_read)
+		{
+			/*
+			 * The table changed (a relcache invalidation sent by the commit
+			 * of the change, also replayed on a standby): read it, whatever
+			 * the version says.
+			 */
+			qr_refresh(v);
+			return;
+		}
 		if (!qr_loaded || v != qr_version)
 		{
 			if (!qr_adopt_empty(v))
@@ -1018,7 +1061,8 @@ qr_apply(QrRule *r, QueryDesc *queryDesc, TimestampTz now)
 	 * foreign-key checks run outside any portal, not while planning): COMMIT
 	 * is never refused.
 	 */
-	if ((qr_exempt_superuser && superuser()) || MyBackendType != B_BACKEND ||
+	if ((qr_exempt_superuser && superuser_arg(GetSessionUserId())) ||
+		MyBackendType != B_BACKEND ||
 		HYGIENE_COMMIT_WORK())
 	{
 		qr_count(r, e, QR_EXEMPTED, now);
@@ -1230,7 +1274,12 @@ qr_ExecutorStart(QueryDesc *queryDesc, int eflags)
 			return;
 		}
 		now = GetCurrentStatementStartTimestamp();
-		r = qr_match((int64) queryDesc->plannedstmt->queryId, GetUserId(), now);
+		/*
+		 * Rules match the session user, as the per-role limits do (finding
+		 * O15): the login role whose ALTER ROLE settings the session runs
+		 * with, which SET ROLE and SECURITY DEFINER functions do not change.
+		 */
+		r = qr_match((int64) queryDesc->plannedstmt->queryId, GetSessionUserId(), now);
 		if (r != NULL)
 			qr_apply(r, queryDesc, now);
 	}
@@ -1309,6 +1358,7 @@ query_rules_init(void)
 	ExecutorStart_hook = qr_ExecutorStart;
 
 	RegisterXactCallback(qr_xact_callback, NULL);
+	CacheRegisterRelcacheCallback(qr_relcache_callback, (Datum) 0);
 }
 
 /*
@@ -1323,7 +1373,27 @@ hygiene_query_rules_changed(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("hygiene._query_rules_changed() must be called as a trigger")));
 	qr_changed_in_xact = true;
+
+	/*
+	 * A relcache invalidation of the table reaches every backend of the
+	 * database at its next transaction after the commit, and it is part of
+	 * the commit's WAL record, so a hot standby's backends get it as soon as
+	 * the commit is replayed (the version counter cannot do that there).
+	 */
+	CacheInvalidateRelcache(((TriggerData *) fcinfo->context)->tg_relation);
 	PG_RETURN_POINTER(NULL);
+}
+
+/*
+ * Relcache invalidation: when it names hygiene.query_rule (or every
+ * relation), the next statement rereads the rules.  No lookups here.
+ */
+static void
+qr_relcache_callback(Datum arg, Oid relid)
+{
+	if (!OidIsValid(relid) ||
+		(qr_db != NULL && OidIsValid(qr_db->relid) && relid == qr_db->relid))
+		qr_force_read = true;
 }
 
 /*
