@@ -72,6 +72,7 @@
 
 #include "pg_hygiene.h"
 #include "limits_common.h"
+#include "waits.h"
 
 /*
  * The role whose slot a backend holds (InvalidOid when none) and since when,
@@ -791,7 +792,9 @@ lim_take_token(LimRole *role, int rate, bool may_wait, TimestampTz now,
 	{
 		int64		slept = 0;
 
+		hygiene_wait_begin(HYGIENE_WAIT_RATE_TOKEN, now + wait_us, 0, 0);
 		lim_sleep_until(now + wait_us, &slept);
+		hygiene_wait_end();
 		*waited_us += slept;
 	}
 }
@@ -901,6 +904,9 @@ lim_queue(LimWaiter *me, bool may_wait, int64 *waited_us, bool *counted_queued)
 				lim_shared->waiters[HYGIENE_MY_PROC_NUMBER] = *me;
 				pg_atomic_fetch_add_u32(&lim_shared->nwaiting, 1);
 				lim_registered_waiter = true;
+				hygiene_wait_begin(reason == LIM_REJECT_ACTIVE ?
+								   HYGIENE_WAIT_ROLE_SLOT : HYGIENE_WAIT_INSTANCE_SLOT,
+								   deadline, 0, 0);
 				if (me->role != NULL && !*counted_queued)
 				{
 					SpinLockAcquire(&me->role->mutex);
@@ -918,6 +924,7 @@ lim_queue(LimWaiter *me, bool may_wait, int64 *waited_us, bool *counted_queued)
 
 				lim_unregister_waiter_locked();
 				LWLockRelease(lim_shared->lock);
+				hygiene_wait_end();
 				if (me->role != NULL)
 				{
 					SpinLockAcquire(&me->role->mutex);
@@ -927,6 +934,9 @@ lim_queue(LimWaiter *me, bool may_wait, int64 *waited_us, bool *counted_queued)
 				start = 0;
 				lim_reject(me, reason, may_wait, true);
 			}
+			/* which cap keeps us out may change while we wait */
+			hygiene_wait_set_kind(lim_block_reason(me) == LIM_REJECT_ACTIVE ?
+								  HYGIENE_WAIT_ROLE_SLOT : HYGIENE_WAIT_INSTANCE_SLOT);
 			LWLockRelease(lim_shared->lock);
 
 			if (now >= next_lock_check)
@@ -964,9 +974,11 @@ lim_queue(LimWaiter *me, bool may_wait, int64 *waited_us, bool *counted_queued)
 			lim_unregister_waiter_locked();
 		}
 		LWLockRelease(lim_shared->lock);
+		hygiene_wait_end();
 	}
 	PG_CATCH();
 	{
+		hygiene_wait_end();
 		if (lim_registered_waiter)
 		{
 			/* the error came from CHECK_FOR_INTERRUPTS: the lock is free */

@@ -41,6 +41,7 @@
 #include "query_rules.h"
 #include "limits_common.h"
 #include "index_disable.h"
+#include "waits.h"
 
 PG_MODULE_MAGIC;
 
@@ -257,6 +258,7 @@ _PG_init(void)
 	query_rules_init();
 	limits_init();
 	index_disable_init();
+	waits_init();
 
 	MarkGUCPrefixReserved("pg_hygiene");
 

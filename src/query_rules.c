@@ -62,6 +62,7 @@
 #include "access/xlog.h"
 #include "access/xlogrecovery.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_authid.h"
 #include "catalog/pg_type.h"
 #include "commands/extension.h"
 #include "commands/trigger.h"
@@ -79,6 +80,7 @@
 #include "storage/lwlock.h"
 #include "storage/shmem.h"
 #include "storage/spin.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/inval.h"
@@ -87,12 +89,14 @@
 #include "utils/plancache.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
+#include "utils/syscache.h"
 #include "utils/timestamp.h"
 #include "utils/wait_event.h"
 
 #include "extension_objects.h"
 #include "pg_hygiene.h"
 #include "query_rules.h"
+#include "waits.h"
 
 /* Databases whose version counters fit in shared memory. */
 #define QR_MAX_DBS			128
@@ -160,6 +164,8 @@ typedef struct QrRule
 	int64		rule_id;
 	int64		queryid;
 	Oid			roleid;			/* InvalidOid: every role */
+	bool		orphaned;		/* its role was dropped (or renamed): the
+								 * rule matches no one */
 	bool		block;			/* else throttle */
 	bool		dry_run;
 	double		per_second;		/* 0: no rate limit */
@@ -198,16 +204,19 @@ static QrDb *qr_db = NULL;
 static bool qr_db_tried = false;
 static bool qr_changed_in_xact = false;
 static volatile bool qr_force_read = false;	/* relcache inval of the table */
+static bool qr_has_role_rules = false;	/* the cache has rules for one role */
 static bool qr_warned_full = false;
 
 static void qr_blank_controls(char *str);
 static void qr_relcache_callback(Datum arg, Oid relid);
+static void qr_authid_callback(Datum arg, int cacheid, uint32 hashvalue);
 static dlist_head qr_held_list = DLIST_STATIC_INIT(qr_held_list);
 static bool qr_exit_registered = false;
 
 static shmem_request_hook_type prev_shmem_request_hook = NULL;
 static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
 static ExecutorStart_hook_type prev_ExecutorStart = NULL;
+static ProcessUtility_hook_type prev_ProcessUtility = NULL;
 static post_parse_analyze_hook_type prev_post_parse_analyze = NULL;
 static bool qr_ids_enabled = false;	/* this backend computes query ids for us */
 
@@ -409,6 +418,29 @@ qr_adopt_empty(uint64 version)
 }
 
 /*
+ * Is a rule for this role orphaned (finding O20)?  The role column holds a
+ * bare OID: after DROP ROLE a new role may get the same OID, and a dump
+ * restored elsewhere keeps the number of a role that did not exist when it
+ * was taken.  So rules also store the role's name when they were made, and
+ * apply only while a role with that OID still has that name.  (Rows written
+ * without a name, by hand, are matched by OID alone.)
+ */
+static bool
+qr_role_orphaned(Oid roleid, const char *stored_name)
+{
+	HeapTuple	tup;
+	bool		orphaned;
+
+	tup = SearchSysCache1(AUTHOID, ObjectIdGetDatum(roleid));
+	if (!HeapTupleIsValid(tup))
+		return true;
+	orphaned = stored_name != NULL &&
+		strcmp(NameStr(((Form_pg_authid) GETSTRUCT(tup))->rolname), stored_name) != 0;
+	ReleaseSysCache(tup);
+	return orphaned;
+}
+
+/*
  * Reread hygiene.query_rule into the backend cache.  "version" is the shared
  * version read before the scan started: a change committed after that bumps
  * it again, so the cache can never claim a version it has not seen.  Returns
@@ -438,6 +470,7 @@ qr_refresh(uint64 version)
 
 	/* Only the extension's own table, never one found by name (S1). */
 	relid = hygiene_extension_object(HYGIENE_OBJ_QUERY_RULE);
+	qr_has_role_rules = false;
 
 	newcxt = AllocSetContextCreate(TopMemoryContext, "pg_hygiene query rules",
 								   ALLOCSET_SMALL_SIZES);
@@ -446,7 +479,7 @@ qr_refresh(uint64 version)
 	{
 		TupleDesc	desc;
 		AttrNumber	a_id, a_qid, a_role, a_action, a_rate, a_conc, a_dry,
-					a_reason, a_exp;
+					a_reason, a_exp, a_rolname;
 		TableScanDesc scan;
 		TupleTableSlot *slot;
 
@@ -474,6 +507,7 @@ qr_refresh(uint64 version)
 		a_dry = qr_attnum(desc, "dry_run", BOOLOID);
 		a_reason = qr_attnum(desc, "reason", TEXTOID);
 		a_exp = qr_attnum(desc, "expires_at", TIMESTAMPTZOID);
+		a_rolname = qr_attnum(desc, "role_name", NAMEOID);	/* 0.3; optional */
 
 		if (rel->rd_rel->relkind == RELKIND_RELATION &&
 			a_id && a_qid && a_role && a_action && a_rate && a_conc &&
@@ -505,6 +539,20 @@ qr_refresh(uint64 version)
 				/* role 0 names no role: not a second "every role" rule */
 				if (!isnull && !OidIsValid(r.roleid))
 					continue;
+				if (OidIsValid(r.roleid))
+				{
+					const char *stored = NULL;
+
+					if (a_rolname)
+					{
+						d = slot_getattr(slot, a_rolname, &isnull);
+						if (!isnull)
+							stored = NameStr(*DatumGetName(d));
+					}
+					r.orphaned = qr_role_orphaned(r.roleid, stored);
+				}
+				if (OidIsValid(r.roleid))
+					qr_has_role_rules = true;
 				d = slot_getattr(slot, a_action, &isnull);
 				if (isnull)
 					continue;
@@ -563,7 +611,8 @@ qr_refresh(uint64 version)
 		hash = hash_combine(hash, hash_bytes((unsigned char *) &r->rule_id, sizeof(int64)));
 		hash = hash_combine(hash, hash_bytes((unsigned char *) &r->queryid, sizeof(int64)));
 		hash = hash_combine(hash, r->roleid);
-		hash = hash_combine(hash, (r->block ? 1 : 0) | (r->dry_run ? 2 : 0));
+		hash = hash_combine(hash, (r->block ? 1 : 0) | (r->dry_run ? 2 : 0) |
+							(r->orphaned ? 4 : 0));
 		hash = hash_combine(hash, hash_bytes((unsigned char *) &r->per_second, sizeof(double)));
 		hash = hash_combine(hash, (uint32) r->max_concurrent);
 		hash = hash_combine(hash, hash_bytes((unsigned char *) &r->expires_at, sizeof(TimestampTz)));
@@ -689,6 +738,8 @@ qr_match(int64 queryid, Oid userid, TimestampTz now)
 		QrRule	   *r = &qr_rules[lo];
 
 		if (r->expires_at != 0 && r->expires_at <= now)
+			continue;
+		if (r->orphaned)
 			continue;
 		if (r->roleid == userid)
 			return r;
@@ -1117,8 +1168,12 @@ qr_apply(QrRule *r, QueryDesc *queryDesc, TimestampTz now)
 			}
 			else if (t > 0)
 			{
+				TimestampTz until = GetCurrentTimestamp() + t;
+
 				hygiene_debug_notice("pg_hygiene: query rule " INT64_FORMAT " delays this statement", r->rule_id);
-				qr_sleep_until(GetCurrentTimestamp() + t);
+				hygiene_wait_begin(HYGIENE_WAIT_RULE_TOKEN, until, r->rule_id, queryid);
+				qr_sleep_until(until);
+				hygiene_wait_end();
 				waited = true;
 			}
 		}
@@ -1153,6 +1208,7 @@ qr_apply(QrRule *r, QueryDesc *queryDesc, TimestampTz now)
 				else if (can_wait)
 				{
 					hygiene_debug_notice("pg_hygiene: query rule " INT64_FORMAT " queues this statement", r->rule_id);
+					hygiene_wait_begin(HYGIENE_WAIT_RULE_SLOT, deadline, r->rule_id, queryid);
 					ConditionVariablePrepareToSleep(&e->cv);
 					for (;;)
 					{
@@ -1169,6 +1225,7 @@ qr_apply(QrRule *r, QueryDesc *queryDesc, TimestampTz now)
 						(void) ConditionVariableTimedSleep(&e->cv, ms, PG_WAIT_EXTENSION);
 					}
 					ConditionVariableCancelSleep();
+					hygiene_wait_end();
 					waited = got;
 				}
 				if (!got)
@@ -1255,6 +1312,12 @@ qr_ExecutorStart(QueryDesc *queryDesc, int eflags)
 	else
 		standard_ExecutorStart(queryDesc, eflags);
 
+	/*
+	 * The lossy record of seen ids, for the rule functions' warning: also
+	 * EXPLAIN, which is how a DBA finds an id.
+	 */
+	hygiene_queryid_note(queryDesc->plannedstmt->queryId);
+
 	if ((eflags & EXEC_FLAG_EXPLAIN_ONLY) == 0 &&
 		qr_shared != NULL && HYGIENE_ACTIVE())
 	{
@@ -1283,6 +1346,64 @@ qr_ExecutorStart(QueryDesc *queryDesc, int eflags)
 		if (r != NULL)
 			qr_apply(r, queryDesc, now);
 	}
+}
+
+/*
+ * ProcessUtility hook: DROP ROLE of a role that has query rules in this
+ * database warns that they no longer apply (finding O20; they are flagged
+ * orphaned in hygiene.query_rules and match no one).  Counted from the
+ * session's cache, before the drop (the OIDs are gone after it); warned
+ * after it succeeded.
+ */
+static void
+qr_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
+				  bool readOnlyTree, ProcessUtilityContext context,
+				  ParamListInfo params, QueryEnvironment *queryEnv,
+				  DestReceiver *dest, QueryCompletion *qc)
+{
+	List	   *names = NIL;
+	List	   *counts = NIL;
+
+	if (IsA(pstmt->utilityStmt, DropRoleStmt) && qr_shared != NULL &&
+		HYGIENE_ACTIVE() && IsTransactionState())
+	{
+		ListCell   *lc;
+
+		qr_maybe_refresh();
+		foreach(lc, ((DropRoleStmt *) pstmt->utilityStmt)->roles)
+		{
+			RoleSpec   *rs = lfirst_node(RoleSpec, lc);
+			Oid			roleid;
+			int			n = 0;
+
+			if (rs->roletype != ROLESPEC_CSTRING)
+				continue;
+			roleid = get_role_oid(rs->rolename, true);
+			if (!OidIsValid(roleid))
+				continue;
+			for (int i = 0; i < qr_nrules; i++)
+				if (qr_rules[i].roleid == roleid && !qr_rules[i].orphaned)
+					n++;
+			if (n > 0)
+			{
+				names = lappend(names, pstrdup(rs->rolename));
+				counts = lappend_int(counts, n);
+			}
+		}
+	}
+
+	hygiene_next_ProcessUtility(prev_ProcessUtility, pstmt, queryString,
+								readOnlyTree, context, params, queryEnv,
+								dest, qc);
+
+	for (int i = 0; i < list_length(names); i++)
+		ereport(WARNING,
+				(errmsg_plural("pg_hygiene: role \"%s\" had %d query rule in this database; it no longer applies",
+							   "pg_hygiene: role \"%s\" had %d query rules in this database; they no longer apply",
+							   list_nth_int(counts, i),
+							   (char *) list_nth(names, i), list_nth_int(counts, i)),
+				 errdetail("Rules of a dropped role match no one; hygiene.query_rules lists them with orphaned = true. Other databases are not counted."),
+				 errhint("Remove them with SELECT hygiene.purge_orphaned_query_rules(); in each database that has them.")));
 }
 
 /* Transaction end: publish committed rule changes to every session. */
@@ -1356,9 +1477,14 @@ query_rules_init(void)
 
 	prev_ExecutorStart = ExecutorStart_hook;
 	ExecutorStart_hook = qr_ExecutorStart;
+	prev_ProcessUtility = ProcessUtility_hook;
+	ProcessUtility_hook = qr_ProcessUtility;
+
+	query_id_init();
 
 	RegisterXactCallback(qr_xact_callback, NULL);
 	CacheRegisterRelcacheCallback(qr_relcache_callback, (Datum) 0);
+	CacheRegisterSyscacheCallback(AUTHOID, qr_authid_callback, (Datum) 0);
 }
 
 /*
@@ -1382,6 +1508,18 @@ hygiene_query_rules_changed(PG_FUNCTION_ARGS)
 	 */
 	CacheInvalidateRelcache(((TriggerData *) fcinfo->context)->tg_relation);
 	PG_RETURN_POINTER(NULL);
+}
+
+/*
+ * pg_authid changed (a role was created, dropped or renamed, here or on the
+ * primary): rules for one role are checked again at the next statement.  No
+ * lookups here.
+ */
+static void
+qr_authid_callback(Datum arg, int cacheid, uint32 hashvalue)
+{
+	if (qr_has_role_rules)
+		qr_force_read = true;
 }
 
 /*
