@@ -211,6 +211,16 @@ RESET SESSION AUTHORIZATION;
 SELECT hygiene.remove_query_rule(:q, 'rules_b_other') > 0 AS removed;
 SELECT hygiene.remove_query_rule(:qp2, 'rules_b_app') > 0 AS removed;
 DROP FUNCTION rules_b_definer(int);
+-- The per-role limits count the same role: the login role, also after SET ROLE.
+SET pg_hygiene.max_statements_per_second = 100000;
+SET SESSION AUTHORIZATION rules_b_app;
+SET ROLE rules_b_other;
+SELECT 'counted' AS limited;
+RESET ROLE;
+RESET SESSION AUTHORIZATION;
+RESET pg_hygiene.max_statements_per_second;
+SELECT rolname, admitted > 0 AS counted FROM hygiene.role_stats
+WHERE rolname IN ('rules_b_app', 'rules_b_other') ORDER BY rolname COLLATE "C";
 
 DROP FUNCTION rules_b_try(text);
 DROP FUNCTION rules_b_qid(text);
