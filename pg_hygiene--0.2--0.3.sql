@@ -1127,13 +1127,18 @@ COMMENT ON FUNCTION hygiene._set_query_rule(bigint, text, double precision, inte
   'Adds or replaces a query rule (behind block_query and throttle_query)';
 
 -- The queryid of a statement text for the rule functions below: names are resolved with
--- their pinned search_path, so an unqualified name fails with a hint.
+-- their pinned search_path, so an unqualified name fails with a hint.  A quoted number
+-- ('-3790017829553498542', which before 0.3 could only mean the bigint form) is taken as
+-- the queryid itself.
 CREATE FUNCTION hygiene._rule_query_id(p_query text)
 RETURNS bigint
 LANGUAGE plpgsql STRICT VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
+  IF p_query ~ '^\s*[-+]?[0-9]+\s*$' THEN
+    RETURN p_query::bigint;
+  END IF;
   RETURN hygiene.query_id(p_query);
 EXCEPTION WHEN undefined_table OR undefined_function OR undefined_object OR invalid_schema_name THEN
   RAISE EXCEPTION 'pg_hygiene: %', SQLERRM
@@ -1153,7 +1158,8 @@ RETURNS bigint
 LANGUAGE sql CALLED ON NULL INPUT VOLATILE PARALLEL UNSAFE
 SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$ SELECT hygiene._set_query_rule(coalesce($6, hygiene._rule_query_id($1)), 'block',
-                                     NULL, NULL, $2, $3, $4, $5, $1) $$;
+                                     NULL, NULL, $2, $3, $4, $5,
+                                     CASE WHEN $1 !~ '^\s*[-+]?[0-9]+\s*$' THEN $1 END) $$;
 REVOKE ALL ON FUNCTION hygiene.block_query(text, text, interval, regrole, boolean, bigint) FROM PUBLIC;
 COMMENT ON FUNCTION hygiene.block_query(text, text, interval, regrole, boolean, bigint) IS
   'Rejects statements like this one (its queryid; SQLSTATE 53H10) and keeps the text as the rule''s sample; returns the rule id';
@@ -1166,7 +1172,8 @@ RETURNS bigint
 LANGUAGE sql CALLED ON NULL INPUT VOLATILE PARALLEL UNSAFE
 SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$ SELECT hygiene._set_query_rule(coalesce($8, hygiene._rule_query_id($1)), 'throttle',
-                                     $2, $3, $4, $5, $6, $7, $1) $$;
+                                     $2, $3, $4, $5, $6, $7,
+                                     CASE WHEN $1 !~ '^\s*[-+]?[0-9]+\s*$' THEN $1 END) $$;
 REVOKE ALL ON FUNCTION hygiene.throttle_query(text, double precision, integer, text, interval, regrole, boolean, bigint) FROM PUBLIC;
 COMMENT ON FUNCTION hygiene.throttle_query(text, double precision, integer, text, interval, regrole, boolean, bigint) IS
   'Limits statements like this one (its queryid) to per_second and/or max_concurrent and keeps the text as the rule''s sample; returns the rule id';

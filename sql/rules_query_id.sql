@@ -85,6 +85,12 @@ SELECT hygiene.remove_query_rule(hygiene.query_id('SELECT v FROM rules_q.t WHERE
 -- A queryid this server never ran: a WARNING (not an error); a statement that ran: none.
 SELECT hygiene.block_query(1234567, 'typo', dry_run => true) > 0 AS added_with_warning;
 SELECT hygiene.remove_query_rule(1234567) > 0 AS removed;
+-- A quoted number is still a queryid (the text form does not take it for SQL).
+SET client_min_messages = error;
+SELECT hygiene.block_query('1234567', 'quoted id', dry_run => true) > 0 AS added;
+RESET client_min_messages;
+SELECT queryid, query_text FROM hygiene.query_rules WHERE reason = 'quoted id';
+SELECT hygiene.remove_query_rule(1234567) > 0 AS removed;
 SELECT v FROM rules_q.t WHERE id = 1 AND v > 5;
 SELECT hygiene.block_query(hygiene.query_id('SELECT v FROM rules_q.t WHERE id = 1 AND v > 5'),
                            'seen', dry_run => true) > 0 AS added_silently;
