@@ -412,6 +412,7 @@ qr_adopt_empty(uint64 version)
 	qr_cxt = NULL;
 	qr_rules = NULL;
 	qr_nrules = 0;
+	qr_has_role_rules = false;
 	qr_version = version;
 	qr_loaded = true;
 	return true;
@@ -459,6 +460,7 @@ qr_refresh(uint64 version)
 	uint32		hash = 0;
 	int			nrows = 0;
 	XLogRecPtr	lsn = InvalidXLogRecPtr;
+	bool		role_rules = false;
 
 	if (!IsTransactionState() || IsInParallelMode() || creating_extension ||
 		!OidIsValid(MyDatabaseId))
@@ -470,7 +472,6 @@ qr_refresh(uint64 version)
 
 	/* Only the extension's own table, never one found by name (S1). */
 	relid = hygiene_extension_object(HYGIENE_OBJ_QUERY_RULE);
-	qr_has_role_rules = false;
 
 	newcxt = AllocSetContextCreate(TopMemoryContext, "pg_hygiene query rules",
 								   ALLOCSET_SMALL_SIZES);
@@ -552,7 +553,7 @@ qr_refresh(uint64 version)
 					r.orphaned = qr_role_orphaned(r.roleid, stored);
 				}
 				if (OidIsValid(r.roleid))
-					qr_has_role_rules = true;
+					role_rules = true;
 				d = slot_getattr(slot, a_action, &isnull);
 				if (isnull)
 					continue;
@@ -627,6 +628,7 @@ qr_refresh(uint64 version)
 	qr_version = version;
 	qr_loaded = true;
 	qr_force_read = false;
+	qr_has_role_rules = role_rules;
 	if (qr_db)
 	{
 		if (OidIsValid(relid))
