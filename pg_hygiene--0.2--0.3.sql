@@ -1107,3 +1107,313 @@ BEGIN
   RETURN FOUND;
 END
 $$;
+
+
+-- == Section: rules: who waits, query_id(), rule sample text, dropped roles (issue 12) ==
+
+-- O32: who is waiting or throttled by pg_hygiene right now, from a bounded per-backend
+-- array in shared memory.  Monitoring roles see every row; a role a DBA grants the view
+-- to sees only the rows of roles whose privileges it has (the C function filters).
+CREATE FUNCTION hygiene._waiting(
+    OUT pid integer, OUT rolname name, OUT datname name, OUT waits_for text,
+    OUT limit_name text, OUT rule_id bigint, OUT queryid bigint,
+    OUT since timestamptz, OUT wait_s double precision, OUT wait_until timestamptz)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'hygiene_waiting'
+LANGUAGE C STRICT VOLATILE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION hygiene._waiting() IS
+  'Backends waiting or throttled by pg_hygiene now; read them through hygiene.waiting';
+
+CREATE VIEW hygiene.waiting AS
+  SELECT * FROM hygiene._waiting();
+REVOKE ALL ON FUNCTION hygiene._waiting() FROM PUBLIC;
+REVOKE ALL ON hygiene.waiting FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION hygiene._waiting() TO pg_read_all_stats, pg_monitor;
+GRANT SELECT ON hygiene.waiting TO pg_read_all_stats, pg_monitor;
+COMMENT ON VIEW hygiene.waiting IS
+  'Backends waiting or throttled by pg_hygiene right now: for a role or instance slot, a rate token, the write budget or a query rule (cheap; for monitoring)';
+COMMENT ON COLUMN hygiene.waiting.pid IS 'Process id of the waiting backend (as in pg_stat_activity)';
+COMMENT ON COLUMN hygiene.waiting.rolname IS 'Its session user (the login role limits and rules apply to)';
+COMMENT ON COLUMN hygiene.waiting.datname IS 'Its database';
+COMMENT ON COLUMN hygiene.waiting.waits_for IS
+  'role_slot, instance_slot (queued for a slot of max_active_statements or max_active_total), rate_token (max_statements_per_second), wal_budget (max_wal_bytes_per_second), rule_token or rule_slot (a query rule''s per_second or max_concurrent)';
+COMMENT ON COLUMN hygiene.waiting.limit_name IS
+  'The setting it waits for (pg_hygiene.max_active_statements, ...), or the query rule''s limit (per_second, max_concurrent)';
+COMMENT ON COLUMN hygiene.waiting.rule_id IS 'The query rule it waits for (NULL for role and instance limits)';
+COMMENT ON COLUMN hygiene.waiting.queryid IS 'The queryid of the statement a query rule holds back (NULL for role and instance limits)';
+COMMENT ON COLUMN hygiene.waiting.since IS 'When this wait started';
+COMMENT ON COLUMN hygiene.waiting.wait_s IS 'How long it has waited so far, in seconds';
+COMMENT ON COLUMN hygiene.waiting.wait_until IS
+  'When the wait ends at the latest: the end of the sleep for a token or the write budget, or when a queued statement gives up (queue_timeout, query_rule_wait_timeout)';
+
+-- hygiene.query_rules is readable by pg_read_all_stats, as the README says (pg_monitor,
+-- a member of it, was granted in the monitoring section above).
+GRANT SELECT ON hygiene.query_rules TO pg_read_all_stats;
+GRANT EXECUTE ON FUNCTION hygiene._query_rule_stats() TO pg_read_all_stats;
+
+-- O20, O23: a rule keeps the name its role had when the rule was made (a rule applies
+-- only while a role with that OID still has that name, so a new role that gets a dropped
+-- role's OID, or a dump restored elsewhere, is not matched by the bare OID) and a sample
+-- text of the statement (given, or taken from pg_stat_activity).  Rows of roles that no
+-- longer exist get an empty name, which no role can have: they stay orphaned.
+ALTER TABLE hygiene.query_rule ADD COLUMN role_name name, ADD COLUMN query_text text;
+UPDATE hygiene.query_rule AS r
+   SET role_name = coalesce((SELECT a.rolname FROM pg_catalog.pg_roles AS a WHERE a.oid = r.role), '')
+ WHERE r.role IS NOT NULL;
+COMMENT ON COLUMN hygiene.query_rule.role_name IS
+  'The name of the rule''s role when the rule was made; the rule applies only while a role with this OID has this name';
+COMMENT ON COLUMN hygiene.query_rule.query_text IS
+  'A sample text of the statement the rule is for (given to block_query/throttle_query, or taken from pg_stat_activity)';
+
+-- hygiene.query_id(sql): the queryid of one statement as written.  Deliberately without
+-- a SET search_path: it resolves the statement's names as the caller's session would
+-- (like EXPLAIN); it calls no SQL object itself.
+CREATE FUNCTION hygiene.query_id(sql text)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'hygiene_query_id'
+LANGUAGE C STRICT VOLATILE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION hygiene.query_id(text) IS
+  'The queryid (as in pg_stat_statements) of one statement as written: parsed and analysed with the caller''s privileges and search_path, not run';
+
+CREATE FUNCTION hygiene._query_id_seen(queryid bigint)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'hygiene_query_id_seen'
+LANGUAGE C STRICT VOLATILE PARALLEL SAFE;
+COMMENT ON FUNCTION hygiene._query_id_seen(bigint) IS
+  'Whether this server ran a statement with this queryid recently (a lossy record; for the rule functions'' warning)';
+REVOKE ALL ON FUNCTION hygiene._query_id_seen(bigint) FROM PUBLIC;
+
+DROP FUNCTION hygiene._set_query_rule(bigint, text, double precision, integer, text, interval, regrole, boolean);
+CREATE FUNCTION hygiene._set_query_rule(
+    p_queryid bigint, p_action text, p_per_second double precision, p_max_concurrent integer,
+    p_reason text, p_ttl interval, p_role regrole, p_dry_run boolean, p_query text DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql CALLED ON NULL INPUT VOLATILE PARALLEL UNSAFE
+SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  v_id bigint;
+  v_max integer;
+  v_text text := p_query;
+BEGIN
+  IF pg_is_in_recovery() THEN
+    RAISE EXCEPTION 'pg_hygiene: query rules cannot be changed on a standby'
+      USING ERRCODE = 'read_only_sql_transaction',
+            HINT = 'Change the rule on the primary; standbys apply it through replication.';
+  END IF;
+  IF p_queryid IS NULL OR p_queryid = 0 THEN
+    RAISE EXCEPTION 'pg_hygiene: queryid must be a non-zero query identifier'
+      USING ERRCODE = 'invalid_parameter_value',
+            HINT = 'Take it from pg_stat_statements.queryid, pg_stat_activity.query_id or hygiene.query_id(''the statement'').';
+  END IF;
+  IF p_reason IS NULL OR btrim(p_reason) = '' THEN
+    RAISE EXCEPTION 'pg_hygiene: a query rule needs a reason'
+      USING ERRCODE = 'invalid_parameter_value',
+            DETAIL = 'The reason is shown to the clients the rule stops and in hygiene.query_rules.',
+            HINT = 'Pass reason => ''why this digest is limited''.';
+  END IF;
+  IF p_reason ~ '[[:cntrl:]]' THEN
+    RAISE EXCEPTION 'pg_hygiene: the reason of a query rule must not contain control characters'
+      USING ERRCODE = 'invalid_parameter_value',
+            DETAIL = 'The reason is shown to clients inside an error''s DETAIL line; a newline there would forge other lines.',
+            HINT = 'Write the reason on one line.';
+  END IF;
+  IF char_length(p_reason) > 200 THEN
+    RAISE EXCEPTION 'pg_hygiene: the reason of a query rule is limited to 200 characters, not %', char_length(p_reason)
+      USING ERRCODE = 'invalid_parameter_value',
+            HINT = 'Put the details in a ticket and its reference in the reason.';
+  END IF;
+  IF p_role IS NOT NULL AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles a WHERE a.oid = p_role) THEN
+    RAISE EXCEPTION 'pg_hygiene: role % does not exist', p_role::oid
+      USING ERRCODE = 'undefined_object',
+            HINT = 'Pass role => NULL (the default) for a rule that applies to every role.';
+  END IF;
+  IF p_ttl IS NOT NULL AND p_ttl <= interval '0' THEN
+    RAISE EXCEPTION 'pg_hygiene: ttl must be positive, not %', p_ttl
+      USING ERRCODE = 'invalid_parameter_value',
+            HINT = 'Pass NULL for a rule that never expires.';
+  END IF;
+  IF p_dry_run IS NULL THEN
+    RAISE EXCEPTION 'pg_hygiene: dry_run must be true or false'
+      USING ERRCODE = 'null_value_not_allowed';
+  END IF;
+  IF p_action = 'throttle' THEN
+    IF p_per_second IS NULL AND p_max_concurrent IS NULL THEN
+      RAISE EXCEPTION 'pg_hygiene: a throttle rule needs per_second or max_concurrent'
+        USING ERRCODE = 'invalid_parameter_value',
+              HINT = 'Pass per_second => 10 to allow ten statements a second, max_concurrent => 2 to allow two at a time, or both.';
+    END IF;
+    IF p_per_second IS NOT NULL AND NOT (p_per_second > 0 AND p_per_second < 'infinity') THEN
+      RAISE EXCEPTION 'pg_hygiene: per_second must be a positive finite number, not %', p_per_second
+        USING ERRCODE = 'invalid_parameter_value',
+              HINT = 'To stop the digest entirely use hygiene.block_query().';
+    END IF;
+    IF p_per_second IS NOT NULL AND p_per_second < 1.0 / 86400 THEN
+      RAISE EXCEPTION 'pg_hygiene: per_second must be at least one statement a day (1/86400), not %', p_per_second
+        USING ERRCODE = 'invalid_parameter_value',
+              HINT = 'To stop the digest entirely use hygiene.block_query().';
+    END IF;
+    IF p_max_concurrent IS NOT NULL AND p_max_concurrent <= 0 THEN
+      RAISE EXCEPTION 'pg_hygiene: max_concurrent must be positive, not %', p_max_concurrent
+        USING ERRCODE = 'invalid_parameter_value',
+              HINT = 'To stop the digest entirely use hygiene.block_query().';
+    END IF;
+  END IF;
+
+  v_max := current_setting('pg_hygiene.max_query_rules')::integer;
+  IF NOT EXISTS (SELECT 1 FROM hygiene.query_rule r
+                 WHERE r.queryid = p_queryid AND r.role IS NOT DISTINCT FROM p_role)
+     AND (SELECT count(*) FROM hygiene.query_rule) >= v_max THEN
+    RAISE EXCEPTION 'pg_hygiene: too many query rules'
+      USING ERRCODE = 'program_limit_exceeded',
+            DETAIL = format('This database already has %s rules; pg_hygiene.max_query_rules is %s.',
+                            (SELECT count(*) FROM hygiene.query_rule), v_max),
+            HINT = 'Remove expired rules with hygiene.purge_expired_query_rules() or raise pg_hygiene.max_query_rules and restart.';
+  END IF;
+
+  IF current_setting('compute_query_id') = 'off' THEN
+    RAISE WARNING 'pg_hygiene: compute_query_id is off: statements have no queryid, so query rules match nothing'
+      USING HINT = 'Set compute_query_id to auto (the default) or on.';
+  ELSIF NOT coalesce(hygiene._query_id_seen(p_queryid), true) THEN
+    RAISE WARNING 'pg_hygiene: queryid % has not been seen by this server', p_queryid
+      USING DETAIL = 'pg_hygiene keeps a lossy record of the queryids of the statements this server ran since it started (a later id may take an earlier one''s place). '
+                     'With compute_query_id = auto, statements get an id only once their database has a rule or pg_stat_statements is loaded.',
+            HINT = 'Check the id: take it from pg_stat_statements.queryid, pg_stat_activity.query_id or hygiene.query_id(''the statement as the application sends it''). A statement run only on standbys is not seen here.';
+  END IF;
+
+  -- A sample text: the one given, else a running statement's with this id.
+  IF v_text IS NULL THEN
+    SELECT a.query INTO v_text
+      FROM pg_catalog.pg_stat_activity AS a
+     WHERE a.query_id = p_queryid AND a.datname = pg_catalog.current_database()
+     LIMIT 1;
+  END IF;
+
+  INSERT INTO hygiene.query_rule AS r
+         (queryid, role, role_name, action, per_second, max_concurrent, dry_run, reason,
+          expires_at, query_text)
+  VALUES (p_queryid, p_role,
+          (SELECT a.rolname FROM pg_catalog.pg_roles AS a WHERE a.oid = p_role),
+          p_action, p_per_second, p_max_concurrent, p_dry_run, p_reason,
+          now() + p_ttl, v_text)
+  ON CONFLICT ON CONSTRAINT query_rule_queryid_role_key DO UPDATE
+     SET action = EXCLUDED.action, per_second = EXCLUDED.per_second,
+         max_concurrent = EXCLUDED.max_concurrent, dry_run = EXCLUDED.dry_run,
+         reason = EXCLUDED.reason, expires_at = EXCLUDED.expires_at,
+         created_at = EXCLUDED.created_at, created_by = EXCLUDED.created_by,
+         role_name = EXCLUDED.role_name,
+         query_text = coalesce(EXCLUDED.query_text, r.query_text)
+  RETURNING r.rule_id INTO v_id;
+  RETURN v_id;
+END
+$$;
+REVOKE ALL ON FUNCTION hygiene._set_query_rule(bigint, text, double precision, integer, text, interval, regrole, boolean, text) FROM PUBLIC;
+COMMENT ON FUNCTION hygiene._set_query_rule(bigint, text, double precision, integer, text, interval, regrole, boolean, text) IS
+  'Adds or replaces a query rule (behind block_query and throttle_query)';
+
+-- The queryid of a statement text for the rule functions below: names are resolved with
+-- their pinned search_path, so an unqualified name fails with a hint.  A quoted number
+-- ('-3790017829553498542', which before 0.3 could only mean the bigint form) is taken as
+-- the queryid itself.
+CREATE FUNCTION hygiene._rule_query_id(p_query text)
+RETURNS bigint
+LANGUAGE plpgsql STRICT VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  IF p_query ~ '^\s*[-+]?[0-9]+\s*$' THEN
+    RETURN p_query::bigint;
+  END IF;
+  RETURN hygiene.query_id(p_query);
+EXCEPTION WHEN undefined_table OR undefined_function OR undefined_object OR invalid_schema_name THEN
+  RAISE EXCEPTION 'pg_hygiene: %', SQLERRM
+    USING ERRCODE = SQLSTATE,
+          HINT = 'The query text is analysed with search_path = pg_catalog, pg_temp here: schema-qualify its names (public.orders), '
+                 'or compute the id in your own session and pass both: queryid => hygiene.query_id(''...'').';
+END
+$$;
+REVOKE ALL ON FUNCTION hygiene._rule_query_id(text) FROM PUBLIC;
+COMMENT ON FUNCTION hygiene._rule_query_id(text) IS
+  'hygiene.query_id() for the rule functions, with a hint about schema-qualified names';
+
+CREATE FUNCTION hygiene.block_query(
+    query text, reason text, ttl interval DEFAULT NULL, role regrole DEFAULT NULL,
+    dry_run boolean DEFAULT false, queryid bigint DEFAULT NULL)
+RETURNS bigint
+LANGUAGE sql CALLED ON NULL INPUT VOLATILE PARALLEL UNSAFE
+SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$ SELECT hygiene._set_query_rule(coalesce($6, hygiene._rule_query_id($1)), 'block',
+                                     NULL, NULL, $2, $3, $4, $5,
+                                     CASE WHEN $1 !~ '^\s*[-+]?[0-9]+\s*$' THEN $1 END) $$;
+REVOKE ALL ON FUNCTION hygiene.block_query(text, text, interval, regrole, boolean, bigint) FROM PUBLIC;
+COMMENT ON FUNCTION hygiene.block_query(text, text, interval, regrole, boolean, bigint) IS
+  'Rejects statements like this one (its queryid; SQLSTATE 53H10) and keeps the text as the rule''s sample; returns the rule id';
+
+CREATE FUNCTION hygiene.throttle_query(
+    query text, per_second double precision DEFAULT NULL, max_concurrent integer DEFAULT NULL,
+    reason text DEFAULT NULL, ttl interval DEFAULT NULL, role regrole DEFAULT NULL,
+    dry_run boolean DEFAULT false, queryid bigint DEFAULT NULL)
+RETURNS bigint
+LANGUAGE sql CALLED ON NULL INPUT VOLATILE PARALLEL UNSAFE
+SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$ SELECT hygiene._set_query_rule(coalesce($8, hygiene._rule_query_id($1)), 'throttle',
+                                     $2, $3, $4, $5, $6, $7,
+                                     CASE WHEN $1 !~ '^\s*[-+]?[0-9]+\s*$' THEN $1 END) $$;
+REVOKE ALL ON FUNCTION hygiene.throttle_query(text, double precision, integer, text, interval, regrole, boolean, bigint) FROM PUBLIC;
+COMMENT ON FUNCTION hygiene.throttle_query(text, double precision, integer, text, interval, regrole, boolean, bigint) IS
+  'Limits statements like this one (its queryid) to per_second and/or max_concurrent and keeps the text as the rule''s sample; returns the rule id';
+
+-- O20: rules whose role was dropped (or renamed) are flagged, and can be purged.
+CREATE FUNCTION hygiene.purge_orphaned_query_rules()
+RETURNS integer
+LANGUAGE plpgsql CALLED ON NULL INPUT VOLATILE PARALLEL UNSAFE
+SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  n integer;
+BEGIN
+  IF pg_is_in_recovery() THEN
+    RAISE EXCEPTION 'pg_hygiene: query rules cannot be changed on a standby'
+      USING ERRCODE = 'read_only_sql_transaction',
+            HINT = 'Purge orphaned rules on the primary; standbys follow through replication.';
+  END IF;
+  DELETE FROM hygiene.query_rule AS r
+   WHERE r.role IS NOT NULL
+     AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles AS a
+                      WHERE a.oid = r.role AND (r.role_name IS NULL OR a.rolname = r.role_name));
+  GET DIAGNOSTICS n = ROW_COUNT;
+  RETURN n;
+END
+$$;
+REVOKE ALL ON FUNCTION hygiene.purge_orphaned_query_rules() FROM PUBLIC;
+COMMENT ON FUNCTION hygiene.purge_orphaned_query_rules() IS
+  'Deletes the query rules whose role was dropped or renamed (orphaned in hygiene.query_rules); returns how many';
+
+-- The view shows the stored role name, whether the rule is orphaned, and the sample text
+-- (appended, so that grants and comments stay).
+CREATE OR REPLACE VIEW hygiene.query_rules AS
+  SELECT r.rule_id, r.queryid, r.role, r.action, r.per_second, r.max_concurrent,
+         r.dry_run, r.reason, r.created_at, r.created_by, r.expires_at,
+         (r.expires_at IS NOT NULL AND r.expires_at <= now()) AS expired,
+         coalesce(s.matched, 0) AS matched,
+         coalesce(s.blocked, 0) AS blocked,
+         coalesce(s.throttled, 0) AS throttled,
+         coalesce(s.waited, 0) AS waited,
+         coalesce(s.dry_run_hits, 0) AS dry_run_hits,
+         coalesce(s.exempted, 0) AS exempted,
+         coalesce(s.active, 0) AS active,
+         s.last_hit,
+         r.role_name,
+         (r.role IS NOT NULL AND
+          NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles AS a
+                       WHERE a.oid = r.role AND (r.role_name IS NULL OR a.rolname = r.role_name)))
+           AS orphaned,
+         r.query_text
+  FROM hygiene.query_rule AS r
+       LEFT JOIN hygiene._query_rule_stats() AS s ON s.rule_id = r.rule_id;
+COMMENT ON COLUMN hygiene.query_rules.role_name IS
+  'The name the rule''s role had when the rule was made';
+COMMENT ON COLUMN hygiene.query_rules.orphaned IS
+  'The rule''s role was dropped or renamed: the rule matches no one (remove it with hygiene.purge_orphaned_query_rules())';
+COMMENT ON COLUMN hygiene.query_rules.query_text IS
+  'A sample text of the statement the rule is for';

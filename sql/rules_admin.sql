@@ -57,7 +57,7 @@ WHERE e.extname = 'pg_hygiene' AND c.relname LIKE 'query_rule%'
 ORDER BY c.relname COLLATE "C";
 
 -- An ordinary role can neither change rules nor read them.
-SET ROLE rules_a_user;
+SET SESSION AUTHORIZATION rules_a_user;
 SELECT hygiene.block_query(43, 'not allowed');
 SELECT hygiene.throttle_query(43, per_second => 1, reason => 'not allowed');
 SELECT hygiene.remove_query_rule(42);
@@ -71,15 +71,15 @@ DELETE FROM hygiene.query_rule;
 -- ... nor switch the exemption or the wait off or on for itself.
 SET pg_hygiene.query_rules_exempt_superuser = off;
 SET pg_hygiene.query_rule_wait_timeout = '1h';
-RESET ROLE;
+RESET SESSION AUTHORIZATION;
 SELECT count(*) AS rules_for_42 FROM hygiene.query_rule WHERE queryid IN (42, 43);
 
 -- A DBA role given EXECUTE can manage rules without table privileges
 -- (the functions are SECURITY DEFINER).
 GRANT EXECUTE ON FUNCTION hygiene.remove_query_rule(bigint, regrole) TO rules_a_user;
-SET ROLE rules_a_user;
+SET SESSION AUTHORIZATION rules_a_user;
 SELECT hygiene.remove_query_rule(42) = :id1 AS removed_by_dba_role;
-RESET ROLE;
+RESET SESSION AUTHORIZATION;
 REVOKE EXECUTE ON FUNCTION hygiene.remove_query_rule(bigint, regrole) FROM rules_a_user;
 
 -- Settings: ranges, units and contexts.

@@ -43,7 +43,7 @@ SELECT action, role, reason, dry_run, expires_at FROM hygiene.query_rules WHERE 
 -- Superusers are exempt by default (counted as exempted).
 SELECT v FROM rules_b WHERE id = 2;
 
-SET ROLE rules_b_app;
+SET SESSION AUTHORIZATION rules_b_app;
 \set VERBOSITY terse
 -- Any constant: the same digest is blocked.
 SELECT v FROM rules_b WHERE id = 2;
@@ -62,7 +62,7 @@ EXECUTE rules_b_p(3);
 \set VERBOSITY default
 -- The error names the rule, the digest and the reason, and says how to lift it.
 SELECT rules_b_try('SELECT v FROM rules_b WHERE id = 4');
-RESET ROLE;
+RESET SESSION AUTHORIZATION;
 
 -- Blocking the parameterised digest blocks it wherever it runs: a prepared
 -- statement and the same statement inside a PL/pgSQL function (whose variables
@@ -76,19 +76,19 @@ BEGIN
   SELECT v INTO r FROM rules_b WHERE id = p;
   RETURN r;
 END $$;
-SET ROLE rules_b_app;
+SET SESSION AUTHORIZATION rules_b_app;
 \set VERBOSITY terse
 EXECUTE rules_b_p(3);
 SELECT rules_b_fn(3);
 -- The constant form is not covered by this rule (but by the first one).
 SELECT v FROM rules_b WHERE id = 3;
 \set VERBOSITY default
-RESET ROLE;
+RESET SESSION AUTHORIZATION;
 SELECT hygiene.remove_query_rule(:qp) > 0 AS removed;
-SET ROLE rules_b_app;
+SET SESSION AUTHORIZATION rules_b_app;
 EXECUTE rules_b_p(3);
 SELECT rules_b_fn(3);
-RESET ROLE;
+RESET SESSION AUTHORIZATION;
 DEALLOCATE rules_b_p;
 DROP FUNCTION rules_b_fn(int);
 
@@ -106,21 +106,21 @@ FROM hygiene.query_rules WHERE queryid = :q;
 
 -- Removal lifts the block at once.
 SELECT hygiene.remove_query_rule(:q) > 0 AS removed;
-SET ROLE rules_b_app;
+SET SESSION AUTHORIZATION rules_b_app;
 SELECT v FROM rules_b WHERE id = 2;
-RESET ROLE;
+RESET SESSION AUTHORIZATION;
 SELECT count(*) AS rules_left FROM hygiene.query_rules WHERE queryid = :q;
 
 -- Role filter: a rule for one role leaves the others alone.
 SELECT hygiene.block_query(:q, 'app runs this in a loop', role => 'rules_b_app') > 0 AS added;
-SET ROLE rules_b_other;
+SET SESSION AUTHORIZATION rules_b_other;
 SELECT v FROM rules_b WHERE id = 5;
-SET ROLE rules_b_app;
+SET SESSION AUTHORIZATION rules_b_app;
 \set VERBOSITY terse
 SELECT v FROM rules_b WHERE id = 5;
 \set VERBOSITY default
 SELECT rules_b_try('SELECT v FROM rules_b WHERE id = 5');
-RESET ROLE;
+RESET SESSION AUTHORIZATION;
 
 -- A rule for the role wins over the rule for every role: block everyone, but let
 -- rules_b_app run at a generous rate.
@@ -129,13 +129,13 @@ SELECT hygiene.throttle_query(:q, per_second => 1000, reason => 'app may continu
                               role => 'rules_b_app') > 0 AS replaced;
 SELECT role, action, per_second, reason FROM hygiene.query_rules
 WHERE queryid = :q ORDER BY role NULLS FIRST;
-SET ROLE rules_b_app;
+SET SESSION AUTHORIZATION rules_b_app;
 SELECT v FROM rules_b WHERE id = 6;
-SET ROLE rules_b_other;
+SET SESSION AUTHORIZATION rules_b_other;
 \set VERBOSITY terse
 SELECT v FROM rules_b WHERE id = 6;
 \set VERBOSITY default
-RESET ROLE;
+RESET SESSION AUTHORIZATION;
 SELECT hygiene.remove_query_rule(:q, 'rules_b_app') > 0 AS removed_role_rule;
 SELECT hygiene.remove_query_rule(:q) > 0 AS removed_global_rule;
 
@@ -143,16 +143,16 @@ SELECT hygiene.remove_query_rule(:q) > 0 AS removed_global_rule;
 -- (expired) until purged.
 SELECT hygiene.block_query(:q, 'short incident', ttl => '300 milliseconds') > 0 AS added;
 SELECT expires_at > now() AS in_future, expired FROM hygiene.query_rules WHERE queryid = :q;
-SET ROLE rules_b_app;
+SET SESSION AUTHORIZATION rules_b_app;
 \set VERBOSITY terse
 SELECT v FROM rules_b WHERE id = 8;
 \set VERBOSITY default
 SELECT rules_b_try('SELECT v FROM rules_b WHERE id = 8');
-RESET ROLE;
+RESET SESSION AUTHORIZATION;
 SELECT pg_sleep(0.4);
-SET ROLE rules_b_app;
+SET SESSION AUTHORIZATION rules_b_app;
 SELECT v FROM rules_b WHERE id = 8;
-RESET ROLE;
+RESET SESSION AUTHORIZATION;
 SELECT expired, blocked FROM hygiene.query_rules WHERE queryid = :q;
 SELECT hygiene.purge_expired_query_rules() AS purged;
 SELECT count(*) AS rules_left FROM hygiene.query_rules WHERE queryid = :q;
@@ -160,25 +160,67 @@ SELECT count(*) AS rules_left FROM hygiene.query_rules WHERE queryid = :q;
 -- Dry run: the statement runs, the server log says what would have happened,
 -- the view counts it.
 SELECT hygiene.block_query(:q, 'trying this out first', dry_run => true) > 0 AS added;
-SET ROLE rules_b_app;
+SET SESSION AUTHORIZATION rules_b_app;
 SET client_min_messages = log;
 \set VERBOSITY terse
 SELECT v FROM rules_b WHERE id = 9;
 RESET client_min_messages;
 SELECT v FROM rules_b WHERE id = 9;
 \set VERBOSITY default
-RESET ROLE;
+RESET SESSION AUTHORIZATION;
 SELECT dry_run, matched, blocked, dry_run_hits FROM hygiene.query_rules WHERE queryid = :q;
 -- Turning the dry run into enforcement keeps the rule (and its counters).
 SELECT hygiene.block_query(:q, 'now for real') AS rule_id_after \gset
 SELECT rule_id = :rule_id_after AS same_rule, dry_run, matched, dry_run_hits
 FROM hygiene.query_rules WHERE queryid = :q;
-SET ROLE rules_b_app;
+SET SESSION AUTHORIZATION rules_b_app;
 \set VERBOSITY terse
 SELECT v FROM rules_b WHERE id = 9;
 \set VERBOSITY default
-RESET ROLE;
+RESET SESSION AUTHORIZATION;
 SELECT hygiene.remove_query_rule(:q) > 0 AS removed;
+
+-- Rules match the session user (the login role), as the per-role limits do (finding
+-- O15): SET ROLE neither escapes a rule of the login role nor comes under a rule of
+-- the role it switches to; nor does a SECURITY DEFINER function.
+GRANT rules_b_other TO rules_b_app;
+CREATE FUNCTION rules_b_definer(p int) RETURNS int LANGUAGE sql SECURITY DEFINER
+  SET search_path = public, pg_temp AS $$ SELECT v FROM rules_b WHERE id = p $$;
+ALTER FUNCTION rules_b_definer(int) OWNER TO rules_b_other;
+PREPARE rules_b_p2(int) AS SELECT v FROM rules_b WHERE id = $1;
+SELECT rules_b_qid('EXECUTE rules_b_p2(1)') AS qp2 \gset
+DEALLOCATE rules_b_p2;
+SELECT hygiene.block_query(:q, 'app login', role => 'rules_b_app') > 0 AS added;
+SELECT hygiene.block_query(:qp2, 'app login, parameterised', role => 'rules_b_app') > 0 AS added;
+SET SESSION AUTHORIZATION rules_b_app;
+SET ROLE rules_b_other;
+SELECT current_user, session_user;
+\set VERBOSITY terse
+SELECT v FROM rules_b WHERE id = 3;
+SELECT rules_b_definer(3);
+\set VERBOSITY default
+RESET ROLE;
+RESET SESSION AUTHORIZATION;
+SELECT hygiene.remove_query_rule(:q, 'rules_b_app') > 0 AS removed;
+SELECT hygiene.block_query(:q, 'other role', role => 'rules_b_other') > 0 AS added;
+SET SESSION AUTHORIZATION rules_b_app;
+SET ROLE rules_b_other;
+SELECT v FROM rules_b WHERE id = 3;
+RESET ROLE;
+RESET SESSION AUTHORIZATION;
+SELECT hygiene.remove_query_rule(:q, 'rules_b_other') > 0 AS removed;
+SELECT hygiene.remove_query_rule(:qp2, 'rules_b_app') > 0 AS removed;
+DROP FUNCTION rules_b_definer(int);
+-- The per-role limits count the same role: the login role, also after SET ROLE.
+SET pg_hygiene.max_statements_per_second = 100000;
+SET SESSION AUTHORIZATION rules_b_app;
+SET ROLE rules_b_other;
+SELECT 'counted' AS limited;
+RESET ROLE;
+RESET SESSION AUTHORIZATION;
+RESET pg_hygiene.max_statements_per_second;
+SELECT rolname, admitted > 0 AS counted FROM hygiene.role_stats
+WHERE rolname IN ('rules_b_app', 'rules_b_other') ORDER BY rolname COLLATE "C";
 
 DROP FUNCTION rules_b_try(text);
 DROP FUNCTION rules_b_qid(text);

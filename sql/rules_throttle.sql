@@ -35,7 +35,7 @@ SELECT rules_t_qid('SELECT sum(v) FROM rules_t') AS qsum \gset
 
 -- Rate: one statement every 10 seconds (a burst of one), no waiting.
 SELECT hygiene.throttle_query(:q, per_second => 0.1, reason => 'retry storm') > 0 AS added;
-SET ROLE rules_t_app;
+SET SESSION AUTHORIZATION rules_t_app;
 \set VERBOSITY terse
 SELECT v FROM rules_t WHERE id = 1;
 SELECT v FROM rules_t WHERE id = 2;
@@ -43,19 +43,19 @@ SELECT v FROM rules_t WHERE id = 2;
 SELECT sum(v) FROM rules_t;
 \set VERBOSITY default
 SELECT rules_t_try('SELECT v FROM rules_t WHERE id = 3');
-RESET ROLE;
+RESET SESSION AUTHORIZATION;
 -- A statement waits only for a token due within pg_hygiene.query_rule_wait_timeout
 -- (this one is ~10 s away), and never inside a transaction block (it may hold
 -- locks others need): both are rejected at once.
 SET pg_hygiene.query_rule_wait_timeout = '3s';
-SET ROLE rules_t_app;
+SET SESSION AUTHORIZATION rules_t_app;
 \set VERBOSITY terse
 SELECT v FROM rules_t WHERE id = 4;
 BEGIN;
 SELECT v FROM rules_t WHERE id = 4;
 ROLLBACK;
 \set VERBOSITY default
-RESET ROLE;
+RESET SESSION AUTHORIZATION;
 SET pg_hygiene.query_rule_wait_timeout = 0;
 -- Superusers are exempt.
 SELECT v FROM rules_t WHERE id = 4;
@@ -68,10 +68,10 @@ SELECT hygiene.remove_query_rule(:q) > 0 AS removed;
 -- token and then runs.
 SELECT hygiene.throttle_query(:qsum, per_second => 0.5, reason => 'smooth it out') > 0 AS added;
 SET pg_hygiene.query_rule_wait_timeout = '5s';
-SET ROLE rules_t_app;
+SET SESSION AUTHORIZATION rules_t_app;
 SELECT sum(v) FROM rules_t;
 SELECT sum(v) FROM rules_t;
-RESET ROLE;
+RESET SESSION AUTHORIZATION;
 SELECT matched, waited, throttled FROM hygiene.query_rules WHERE queryid = :qsum;
 SET pg_hygiene.query_rule_wait_timeout = 0;
 SELECT hygiene.remove_query_rule(:qsum) > 0 AS removed;
@@ -91,19 +91,19 @@ BEGIN
 END $$;
 SELECT rules_t_qid('SELECT rules_t_hold(1)') AS qh \gset
 SELECT hygiene.throttle_query(:qh, max_concurrent => 1, reason => 'heavy report') > 0 AS added;
-SET ROLE rules_t_app;
+SET SESSION AUTHORIZATION rules_t_app;
 SELECT rules_t_hold(1);
-RESET ROLE;
+RESET SESSION AUTHORIZATION;
 SELECT active, throttled FROM hygiene.query_rules WHERE queryid = :qh;
 -- With two slots the nested statement gets the second one.
 SELECT hygiene.throttle_query(:qh, max_concurrent => 2, reason => 'heavy report') > 0 AS replaced;
-SET ROLE rules_t_app;
+SET SESSION AUTHORIZATION rules_t_app;
 SELECT rules_t_hold(1);
-RESET ROLE;
+RESET SESSION AUTHORIZATION;
 SELECT hygiene.throttle_query(:qh, max_concurrent => 1, reason => 'heavy report') > 0 AS replaced;
 
 -- Slots are released when the statement fails, in or out of a transaction block.
-SET ROLE rules_t_app;
+SET SESSION AUTHORIZATION rules_t_app;
 \set VERBOSITY terse
 SELECT rules_t_hold(0);
 BEGIN;
@@ -114,33 +114,33 @@ SELECT 1 AS in_block;
 SELECT rules_t_hold(0);
 ROLLBACK;
 \set VERBOSITY default
-RESET ROLE;
+RESET SESSION AUTHORIZATION;
 SELECT active, throttled, matched FROM hygiene.query_rules WHERE queryid = :qh;
-SET ROLE rules_t_app;
+SET SESSION AUTHORIZATION rules_t_app;
 SELECT rules_t_hold(1);
-RESET ROLE;
+RESET SESSION AUTHORIZATION;
 
 -- PostgreSQL 15 computes no queryid for the query of DECLARE CURSOR, so rules
 -- cannot match it (PostgreSQL 16 does); the statement runs unthrottled.
-SET ROLE rules_t_app;
+SET SESSION AUTHORIZATION rules_t_app;
 BEGIN;
 DECLARE c1 CURSOR FOR SELECT rules_t_hold(2);
 FETCH c1;
 COMMIT;
-RESET ROLE;
+RESET SESSION AUTHORIZATION;
 
 -- Rate and concurrency together, as a dry run: counts what would have been
 -- throttled, logs it, and lets everything run.
 SELECT hygiene.throttle_query(:qh, per_second => 100, max_concurrent => 1,
                               reason => 'both', dry_run => true) > 0 AS replaced;
-SET ROLE rules_t_app;
+SET SESSION AUTHORIZATION rules_t_app;
 SET client_min_messages = log;
 \set VERBOSITY terse
 SELECT rules_t_hold(1);
 RESET client_min_messages;
 \set VERBOSITY default
 SELECT rules_t_hold(1);
-RESET ROLE;
+RESET SESSION AUTHORIZATION;
 SELECT dry_run, throttled, dry_run_hits, active FROM hygiene.query_rules WHERE queryid = :qh;
 SELECT hygiene.remove_query_rule(:qh) > 0 AS removed;
 

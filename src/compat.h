@@ -232,4 +232,19 @@ hygiene_guc_variables(int *num_vars)
 #endif
 }
 
+/*
+ * May the current user run the analysed query (its range table's privileges,
+ * as ExecutorStart checks them)?  Errors out like the executor when not.
+ * PostgreSQL 16 moved the permissions into Query.rteperminfos.
+ */
+static inline void
+hygiene_check_query_permissions(Query *query)
+{
+#if PG_VERSION_NUM >= 160000
+	(void) ExecCheckPermissions(query->rtable, query->rteperminfos, true);
+#else
+	(void) ExecCheckRTPerms(query->rtable, true);
+#endif
+}
+
 #endif							/* HYGIENE_COMPAT_H */

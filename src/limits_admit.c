@@ -73,16 +73,25 @@
 #include "log_rate.h"
 #include "pg_hygiene.h"
 #include "limits_common.h"
+#include "waits.h"
 
 /*
- * The role whose slot a backend holds (InvalidOid when none), indexed by
- * pgprocno, one cache line each: written by its backend when it takes or
- * gives back a slot, read by a queued statement that found the backend
- * waiting for one of its locks (see lim_lock_waiter_behind_us).
+ * The role whose slot a backend holds (InvalidOid when none) and since when,
+ * indexed by pgprocno, one cache line each: written by its backend when it
+ * takes or gives back a slot, read by a queued statement that found the
+ * backend waiting for one of its locks (see lim_lock_waiter_behind_us) and
+ * by a rejection that estimates when a slot will be free
+ * (lim_retry_after_ms).
  */
-typedef union LimHolder
+typedef struct LimHolderData
 {
 	pg_atomic_uint32 roleid;
+	pg_atomic_uint64 since;		/* TimestampTz the slot was taken */
+} LimHolderData;
+
+typedef union LimHolder
+{
+	LimHolderData h;
 	char		pad[PG_CACHE_LINE_SIZE];
 } LimHolder;
 
@@ -214,7 +223,10 @@ lim_shmem_startup(void)
 			CACHELINEALIGN((char *) lim_shared + offsetof(LimShared, waiters) +
 						   sizeof(LimWaiter) * lim_shared->nwaiters);
 		for (int i = 0; i < lim_shared->nwaiters; i++)
-			pg_atomic_init_u32(&lim_shared->holders[i].roleid, InvalidOid);
+		{
+			pg_atomic_init_u32(&lim_shared->holders[i].h.roleid, InvalidOid);
+			pg_atomic_init_u64(&lim_shared->holders[i].h.since, 0);
+		}
 	}
 	memset(&info, 0, sizeof(info));
 	info.keysize = sizeof(Oid);
@@ -442,7 +454,7 @@ lim_take_slot(const LimWaiter *me, bool force)
 	lim_held_role = me->role;
 	lim_held_total = (me->total_cap > 0);
 	if (me->role != NULL && MyProc != NULL)
-		pg_atomic_write_u32(&lim_shared->holders[HYGIENE_MY_PROC_NUMBER].roleid,
+		pg_atomic_write_u32(&lim_shared->holders[HYGIENE_MY_PROC_NUMBER].h.roleid,
 							me->role->roleid);
 	return true;
 }
@@ -529,9 +541,14 @@ lim_release(bool lock_held)
 		pg_atomic_fetch_sub_u32(&lim_shared->total_active.value, 1);
 	role = lim_held_role;
 	total = lim_held_total;
-	if (role != NULL && MyProc != NULL)
-		pg_atomic_write_u32(&lim_shared->holders[HYGIENE_MY_PROC_NUMBER].roleid,
-							InvalidOid);
+	if (MyProc != NULL)
+	{
+		LimHolderData *h = &lim_shared->holders[HYGIENE_MY_PROC_NUMBER].h;
+
+		if (role != NULL)
+			pg_atomic_write_u32(&h->roleid, InvalidOid);
+		pg_atomic_write_u64(&h->since, 0);
+	}
 	lim_held_role = NULL;
 	lim_held_total = false;
 	lim_held = 0;
@@ -593,22 +610,57 @@ lim_backend_exit(int code, Datum arg)
 	LWLockRelease(lim_shared->lock);
 }
 
-/* Milliseconds a rejected client should wait before retrying the role cap. */
+/*
+ * Milliseconds a rejected client should wait before retrying: never sooner
+ * than the running statements can be expected to free a slot (finding O7).
+ * Once statements of the role have finished, that is their average run time
+ * (for the role's cap).  Before any has, or for the instance cap, it is the
+ * run time so far of the youngest slot holder competing for the same cap: a
+ * statement that has run for t is, lacking other knowledge, as likely to
+ * need t more; at least 100 ms.  A statement that timed out in the queue saw
+ * none of the holders finish for queue_timeout: then the hint is also at
+ * least the youngest holder's run time.  Never below 10 ms.  Scans holders[]
+ * (one entry per backend): only on the rejection path.
+ */
 static int
-lim_retry_after_ms(LimRole *role)
+lim_retry_after_ms(LimRole *role, bool instance, bool timed_out)
 {
-	int64		avg = 100000;	/* 100 ms when nothing is known yet */
+	int64		avg = -1;
+	int64		youngest = -1;
+	int64		hint;
+	TimestampTz now = GetCurrentTimestamp();
 
-	if (role != NULL)
+	if (role != NULL && !instance)
 	{
 		SpinLockAcquire(&role->mutex);
 		if (role->finished > 0)
 			avg = role->exec_us / (int64) role->finished;
 		SpinLockRelease(&role->mutex);
 	}
-	if (avg < 10000)
-		avg = 10000;
-	return (int) (avg / 1000);
+	for (int i = 0; i < lim_shared->nwaiters; i++)
+	{
+		LimHolderData *h = &lim_shared->holders[i].h;
+		TimestampTz since;
+
+		if (MyProc != NULL && i == HYGIENE_MY_PROC_NUMBER)
+			continue;
+		since = (TimestampTz) pg_atomic_read_u64(&h->since);
+		if (since == 0 || since > now)
+			continue;
+		if (!instance &&
+			(role == NULL || pg_atomic_read_u32(&h->roleid) != role->roleid))
+			continue;
+		if (youngest < 0 || now - since < youngest)
+			youngest = now - since;
+	}
+	if (avg >= 0)
+		hint = avg;
+	else
+		hint = Max(youngest, 100000);
+	if (timed_out)
+		hint = Max(hint, youngest);
+	hint = Max(hint, 10000);
+	return (int) Min(hint / 1000, (int64) INT_MAX);
 }
 
 /* Role name for messages (not the hot path: only on rejection). */
@@ -675,7 +727,7 @@ lim_own_lock_wait(int pid, Oid myrole)
 	if (proc == NULL)
 		return true;			/* gone: nobody waits any more */
 	return proc->roleId == myrole &&
-		pg_atomic_read_u32(&lim_shared->holders[HYGIENE_PROC_NUMBER(proc)].roleid) == InvalidOid;
+		pg_atomic_read_u32(&lim_shared->holders[HYGIENE_PROC_NUMBER(proc)].h.roleid) == InvalidOid;
 }
 
 static int
@@ -758,7 +810,9 @@ lim_take_token(LimRole *role, int rate, bool may_wait, TimestampTz now,
 	{
 		int64		slept = 0;
 
+		hygiene_wait_begin(HYGIENE_WAIT_RATE_TOKEN, now + wait_us, 0, 0);
 		lim_sleep_until(now + wait_us, &slept, HYGIENE_WE_RATE_TOKEN);
+		hygiene_wait_end();
 		*waited_us += slept;
 	}
 }
@@ -767,7 +821,8 @@ lim_take_token(LimRole *role, int rate, bool may_wait, TimestampTz now,
 static void
 lim_reject(const LimWaiter *me, LimReason reason, bool may_wait, bool timed_out)
 {
-	int			retry = lim_retry_after_ms(me->role);
+	int			retry = lim_retry_after_ms(me->role, reason != LIM_REJECT_ACTIVE,
+										   timed_out);
 	int			active_now;
 	const char *running;
 
@@ -872,6 +927,9 @@ lim_queue(LimWaiter *me, bool may_wait, int64 *waited_us, bool *counted_queued)
 				lim_shared->waiters[HYGIENE_MY_PROC_NUMBER] = *me;
 				pg_atomic_fetch_add_u32(&lim_shared->nwaiting, 1);
 				lim_registered_waiter = true;
+				hygiene_wait_begin(reason == LIM_REJECT_ACTIVE ?
+								   HYGIENE_WAIT_ROLE_SLOT : HYGIENE_WAIT_INSTANCE_SLOT,
+								   deadline, 0, 0);
 				if (me->role != NULL && !*counted_queued)
 				{
 					SpinLockAcquire(&me->role->mutex);
@@ -889,6 +947,7 @@ lim_queue(LimWaiter *me, bool may_wait, int64 *waited_us, bool *counted_queued)
 
 				lim_unregister_waiter_locked();
 				LWLockRelease(lim_shared->lock);
+				hygiene_wait_end();
 				if (me->role != NULL)
 				{
 					SpinLockAcquire(&me->role->mutex);
@@ -898,6 +957,9 @@ lim_queue(LimWaiter *me, bool may_wait, int64 *waited_us, bool *counted_queued)
 				start = 0;
 				lim_reject(me, reason, may_wait, true);
 			}
+			/* which cap keeps us out may change while we wait */
+			hygiene_wait_set_kind(lim_block_reason(me) == LIM_REJECT_ACTIVE ?
+								  HYGIENE_WAIT_ROLE_SLOT : HYGIENE_WAIT_INSTANCE_SLOT);
 			LWLockRelease(lim_shared->lock);
 
 			if (now >= next_lock_check)
@@ -935,9 +997,11 @@ lim_queue(LimWaiter *me, bool may_wait, int64 *waited_us, bool *counted_queued)
 			lim_unregister_waiter_locked();
 		}
 		LWLockRelease(lim_shared->lock);
+		hygiene_wait_end();
 	}
 	PG_CATCH();
 	{
+		hygiene_wait_end();
 		if (lim_registered_waiter)
 		{
 			/* the error came from CHECK_FOR_INTERRUPTS: the lock is free */
@@ -1005,6 +1069,9 @@ lim_admit(LimQuery *q)
 				 !lim_take_slot(&me, false))
 			forced = lim_queue(&me, may_wait, &waited_us, &counted_queued);
 		lim_held_since = (waited_us > 0) ? GetCurrentTimestamp() : now;
+		if (MyProc != NULL)
+			pg_atomic_write_u64(&lim_shared->holders[HYGIENE_MY_PROC_NUMBER].h.since,
+								(uint64) lim_held_since);
 	}
 	lim_held++;
 	q->counted = true;

@@ -41,6 +41,7 @@
 
 #include "pg_hygiene.h"
 #include "limits_common.h"
+#include "waits.h"
 
 /* Charge and pay every this many WAL bytes inside a statement. */
 #define LIM_WAL_CHUNK		8192
@@ -131,12 +132,14 @@ lim_wal_pay(void)
 	if (clock <= GetCurrentStatementStartTimestamp() || clock <= GetCurrentTimestamp())
 		return;
 	lim_wal_slept = 0;
+	hygiene_wait_begin(HYGIENE_WAIT_WAL_BUDGET, clock, 0, 0);
 	PG_TRY();
 	{
 		lim_sleep_until(clock, &lim_wal_slept, HYGIENE_WE_WAL_BUDGET);
 	}
 	PG_FINALLY();
 	{
+		hygiene_wait_end();
 		SpinLockAcquire(&role->mutex);
 		role->throttle_us += lim_wal_slept;
 		SpinLockRelease(&role->mutex);

@@ -42,6 +42,7 @@
 #include "query_rules.h"
 #include "limits_common.h"
 #include "index_disable.h"
+#include "waits.h"
 
 PG_MODULE_MAGIC;
 
@@ -261,6 +262,7 @@ _PG_init(void)
 	log_rate_init();
 	/* outside the limits: they see role settings changed since login */
 	policy_init();
+	waits_init();
 
 	MarkGUCPrefixReserved("pg_hygiene");
 

@@ -60,7 +60,9 @@
 #include "access/tableam.h"
 #include "access/xact.h"
 #include "access/xlog.h"
+#include "access/xlogrecovery.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_authid.h"
 #include "catalog/pg_type.h"
 #include "commands/extension.h"
 #include "commands/trigger.h"
@@ -78,13 +80,16 @@
 #include "storage/lwlock.h"
 #include "storage/shmem.h"
 #include "storage/spin.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/plancache.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
+#include "utils/syscache.h"
 #include "utils/timestamp.h"
 #include "utils/wait_event.h"
 
@@ -93,6 +98,7 @@
 #include "pg_hygiene.h"
 #include "wait_events.h"
 #include "query_rules.h"
+#include "waits.h"
 
 /* Databases whose version counters fit in shared memory. */
 #define QR_MAX_DBS			128
@@ -136,10 +142,14 @@ typedef struct QrDb
 	pg_atomic_uint64 version;	/* bumped whenever the table changed */
 	pg_atomic_uint64 last_check;	/* TimestampTz of the last periodic read */
 	pg_atomic_uint32 nrules;	/* rows in the table at the last read */
-	slock_t		mutex;			/* protects the three fields below */
+	Oid			relid;			/* hygiene.query_rule of this database, as
+								 * last read (for relcache callbacks) */
+	slock_t		mutex;			/* protects the four fields below */
 	uint64		hash_version;	/* the version they describe */
 	uint32		hash;			/* content hash of the rules at that version */
 	int			hash_nrules;	/* number of rules at that version */
+	XLogRecPtr	hash_lsn;		/* on a standby: replay position before the
+								 * read that recorded them */
 } QrDb;
 
 typedef struct QrShared
@@ -156,6 +166,8 @@ typedef struct QrRule
 	int64		rule_id;
 	int64		queryid;
 	Oid			roleid;			/* InvalidOid: every role */
+	bool		orphaned;		/* its role was dropped (or renamed): the
+								 * rule matches no one */
 	bool		block;			/* else throttle */
 	bool		dry_run;
 	double		per_second;		/* 0: no rate limit */
@@ -193,15 +205,20 @@ static TimestampTz qr_local_check = 0;	/* when no QrDb slot was available */
 static QrDb *qr_db = NULL;
 static bool qr_db_tried = false;
 static bool qr_changed_in_xact = false;
+static volatile bool qr_force_read = false;	/* relcache inval of the table */
+static bool qr_has_role_rules = false;	/* the cache has rules for one role */
 static bool qr_warned_full = false;
 
 static void qr_blank_controls(char *str);
+static void qr_relcache_callback(Datum arg, Oid relid);
+static void qr_authid_callback(Datum arg, int cacheid, uint32 hashvalue);
 static dlist_head qr_held_list = DLIST_STATIC_INIT(qr_held_list);
 static bool qr_exit_registered = false;
 
 static shmem_request_hook_type prev_shmem_request_hook = NULL;
 static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
 static ExecutorStart_hook_type prev_ExecutorStart = NULL;
+static ProcessUtility_hook_type prev_ProcessUtility = NULL;
 static post_parse_analyze_hook_type prev_post_parse_analyze = NULL;
 static bool qr_ids_enabled = false;	/* this backend computes query ids for us */
 
@@ -253,6 +270,8 @@ qr_shmem_startup(void)
 			qr_shared->dbs[i].hash_version = 0;
 			qr_shared->dbs[i].hash = 0;
 			qr_shared->dbs[i].hash_nrules = 0;
+			qr_shared->dbs[i].hash_lsn = InvalidXLogRecPtr;
+			qr_shared->dbs[i].relid = InvalidOid;
 		}
 		for (int i = 0; i < qr_max_rules; i++)
 		{
@@ -335,7 +354,7 @@ qr_attnum(TupleDesc desc, const char *name, Oid typid)
  * bumps the version, so that every backend rereads.
  */
 static void
-qr_publish_hash(uint64 version, uint32 hash, int nrules)
+qr_publish_hash(uint64 version, uint32 hash, int nrules, XLogRecPtr lsn)
 {
 	SpinLockAcquire(&qr_db->mutex);
 	if (pg_atomic_read_u64(&qr_db->version) == version)
@@ -345,6 +364,7 @@ qr_publish_hash(uint64 version, uint32 hash, int nrules)
 			qr_db->hash_version = version;
 			qr_db->hash = hash;
 			qr_db->hash_nrules = nrules;
+			qr_db->hash_lsn = lsn;
 		}
 		else if (qr_db->hash != hash || qr_db->hash_nrules != nrules)
 		{
@@ -353,7 +373,10 @@ qr_publish_hash(uint64 version, uint32 hash, int nrules)
 			qr_db->hash_version = qr_version;
 			qr_db->hash = hash;
 			qr_db->hash_nrules = nrules;
+			qr_db->hash_lsn = lsn;
 		}
+		else if (lsn > qr_db->hash_lsn)
+			qr_db->hash_lsn = lsn;	/* still true at a later position */
 	}
 	SpinLockRelease(&qr_db->mutex);
 }
@@ -368,9 +391,20 @@ static bool
 qr_adopt_empty(uint64 version)
 {
 	bool		empty;
+	XLogRecPtr	lsn = InvalidXLogRecPtr;
+
+	/*
+	 * On a standby, replay changes the table without moving the version: the
+	 * recorded "no rules" holds only while nothing was replayed since it was
+	 * read (the first statement of a new session after a rule replicated is
+	 * checked too).
+	 */
+	if (RecoveryInProgress())
+		lsn = GetXLogReplayRecPtr(NULL);
 
 	SpinLockAcquire(&qr_db->mutex);
-	empty = (qr_db->hash_version == version && qr_db->hash_nrules == 0);
+	empty = (qr_db->hash_version == version && qr_db->hash_nrules == 0 &&
+			 qr_db->hash_lsn == lsn);
 	SpinLockRelease(&qr_db->mutex);
 	if (!empty)
 		return false;
@@ -380,9 +414,33 @@ qr_adopt_empty(uint64 version)
 	qr_cxt = NULL;
 	qr_rules = NULL;
 	qr_nrules = 0;
+	qr_has_role_rules = false;
 	qr_version = version;
 	qr_loaded = true;
 	return true;
+}
+
+/*
+ * Is a rule for this role orphaned (finding O20)?  The role column holds a
+ * bare OID: after DROP ROLE a new role may get the same OID, and a dump
+ * restored elsewhere keeps the number of a role that did not exist when it
+ * was taken.  So rules also store the role's name when they were made, and
+ * apply only while a role with that OID still has that name.  (Rows written
+ * without a name, by hand, are matched by OID alone.)
+ */
+static bool
+qr_role_orphaned(Oid roleid, const char *stored_name)
+{
+	HeapTuple	tup;
+	bool		orphaned;
+
+	tup = SearchSysCache1(AUTHOID, ObjectIdGetDatum(roleid));
+	if (!HeapTupleIsValid(tup))
+		return true;
+	orphaned = stored_name != NULL &&
+		strcmp(NameStr(((Form_pg_authid) GETSTRUCT(tup))->rolname), stored_name) != 0;
+	ReleaseSysCache(tup);
+	return orphaned;
 }
 
 /*
@@ -403,10 +461,16 @@ qr_refresh(uint64 version)
 	int			maxrules = 0;
 	uint32		hash = 0;
 	int			nrows = 0;
+	XLogRecPtr	lsn = InvalidXLogRecPtr;
+	bool		role_rules = false;
 
 	if (!IsTransactionState() || IsInParallelMode() || creating_extension ||
 		!OidIsValid(MyDatabaseId))
 		return false;
+
+	/* before the scan: a commit replayed during it moves the position on */
+	if (RecoveryInProgress())
+		lsn = GetXLogReplayRecPtr(NULL);
 
 	/* Only the extension's own table, never one found by name (S1). */
 	relid = hygiene_extension_object(HYGIENE_OBJ_QUERY_RULE);
@@ -418,7 +482,7 @@ qr_refresh(uint64 version)
 	{
 		TupleDesc	desc;
 		AttrNumber	a_id, a_qid, a_role, a_action, a_rate, a_conc, a_dry,
-					a_reason, a_exp;
+					a_reason, a_exp, a_rolname;
 		TableScanDesc scan;
 		TupleTableSlot *slot;
 
@@ -446,6 +510,7 @@ qr_refresh(uint64 version)
 		a_dry = qr_attnum(desc, "dry_run", BOOLOID);
 		a_reason = qr_attnum(desc, "reason", TEXTOID);
 		a_exp = qr_attnum(desc, "expires_at", TIMESTAMPTZOID);
+		a_rolname = qr_attnum(desc, "role_name", NAMEOID);	/* 0.3; optional */
 
 		if (rel->rd_rel->relkind == RELKIND_RELATION &&
 			a_id && a_qid && a_role && a_action && a_rate && a_conc &&
@@ -477,6 +542,20 @@ qr_refresh(uint64 version)
 				/* role 0 names no role: not a second "every role" rule */
 				if (!isnull && !OidIsValid(r.roleid))
 					continue;
+				if (OidIsValid(r.roleid))
+				{
+					const char *stored = NULL;
+
+					if (a_rolname)
+					{
+						d = slot_getattr(slot, a_rolname, &isnull);
+						if (!isnull)
+							stored = NameStr(*DatumGetName(d));
+					}
+					r.orphaned = qr_role_orphaned(r.roleid, stored);
+				}
+				if (OidIsValid(r.roleid))
+					role_rules = true;
 				d = slot_getattr(slot, a_action, &isnull);
 				if (isnull)
 					continue;
@@ -535,7 +614,8 @@ qr_refresh(uint64 version)
 		hash = hash_combine(hash, hash_bytes((unsigned char *) &r->rule_id, sizeof(int64)));
 		hash = hash_combine(hash, hash_bytes((unsigned char *) &r->queryid, sizeof(int64)));
 		hash = hash_combine(hash, r->roleid);
-		hash = hash_combine(hash, (r->block ? 1 : 0) | (r->dry_run ? 2 : 0));
+		hash = hash_combine(hash, (r->block ? 1 : 0) | (r->dry_run ? 2 : 0) |
+							(r->orphaned ? 4 : 0));
 		hash = hash_combine(hash, hash_bytes((unsigned char *) &r->per_second, sizeof(double)));
 		hash = hash_combine(hash, (uint32) r->max_concurrent);
 		hash = hash_combine(hash, hash_bytes((unsigned char *) &r->expires_at, sizeof(TimestampTz)));
@@ -549,10 +629,14 @@ qr_refresh(uint64 version)
 	qr_nrules = nrules;
 	qr_version = version;
 	qr_loaded = true;
+	qr_force_read = false;
+	qr_has_role_rules = role_rules;
 	if (qr_db)
 	{
+		if (OidIsValid(relid))
+			qr_db->relid = relid;
 		pg_atomic_write_u32(&qr_db->nrules, (uint32) nrows);
-		qr_publish_hash(version, hash, nrules);
+		qr_publish_hash(version, hash, nrules, lsn);
 	}
 	return true;
 }
@@ -585,6 +669,16 @@ qr_maybe_refresh(void)
 		uint64		v = pg_atomic_read_u64(&qr_db->version);
 		uint64		last;
 
+		if (qr_force_read)
+		{
+			/*
+			 * The table changed (a relcache invalidation sent by the commit
+			 * of the change, also replayed on a standby): read it, whatever
+			 * the version says.
+			 */
+			qr_refresh(v);
+			return;
+		}
 		if (!qr_loaded || v != qr_version)
 		{
 			if (!qr_adopt_empty(v))
@@ -648,6 +742,8 @@ qr_match(int64 queryid, Oid userid, TimestampTz now)
 		QrRule	   *r = &qr_rules[lo];
 
 		if (r->expires_at != 0 && r->expires_at <= now)
+			continue;
+		if (r->orphaned)
 			continue;
 		if (r->roleid == userid)
 			return r;
@@ -1033,7 +1129,8 @@ qr_apply(QrRule *r, QueryDesc *queryDesc, TimestampTz now)
 	 * foreign-key checks run outside any portal, not while planning): COMMIT
 	 * is never refused.
 	 */
-	if ((qr_exempt_superuser && superuser()) || MyBackendType != B_BACKEND ||
+	if ((qr_exempt_superuser && superuser_arg(GetSessionUserId())) ||
+		MyBackendType != B_BACKEND ||
 		HYGIENE_COMMIT_WORK())
 	{
 		qr_count(r, e, QR_EXEMPTED, now);
@@ -1094,8 +1191,12 @@ qr_apply(QrRule *r, QueryDesc *queryDesc, TimestampTz now)
 			}
 			else if (t > 0)
 			{
+				TimestampTz until = GetCurrentTimestamp() + t;
+
 				hygiene_debug_notice("pg_hygiene: query rule " INT64_FORMAT " delays this statement", r->rule_id);
-				qr_sleep_until(GetCurrentTimestamp() + t);
+				hygiene_wait_begin(HYGIENE_WAIT_RULE_TOKEN, until, r->rule_id, queryid);
+				qr_sleep_until(until);
+				hygiene_wait_end();
 				waited = true;
 			}
 		}
@@ -1130,6 +1231,7 @@ qr_apply(QrRule *r, QueryDesc *queryDesc, TimestampTz now)
 				else if (can_wait)
 				{
 					hygiene_debug_notice("pg_hygiene: query rule " INT64_FORMAT " queues this statement", r->rule_id);
+					hygiene_wait_begin(HYGIENE_WAIT_RULE_SLOT, deadline, r->rule_id, queryid);
 					ConditionVariablePrepareToSleep(&e->cv);
 					for (;;)
 					{
@@ -1147,6 +1249,7 @@ qr_apply(QrRule *r, QueryDesc *queryDesc, TimestampTz now)
 														   hygiene_wait_event(HYGIENE_WE_RULE_SLOT));
 					}
 					ConditionVariableCancelSleep();
+					hygiene_wait_end();
 					waited = got;
 				}
 				if (!got)
@@ -1235,6 +1338,12 @@ qr_ExecutorStart(QueryDesc *queryDesc, int eflags)
 	else
 		standard_ExecutorStart(queryDesc, eflags);
 
+	/*
+	 * The lossy record of seen ids, for the rule functions' warning: also
+	 * EXPLAIN, which is how a DBA finds an id.
+	 */
+	hygiene_queryid_note(queryDesc->plannedstmt->queryId);
+
 	if ((eflags & EXEC_FLAG_EXPLAIN_ONLY) == 0 &&
 		qr_shared != NULL && HYGIENE_ACTIVE())
 	{
@@ -1254,10 +1363,73 @@ qr_ExecutorStart(QueryDesc *queryDesc, int eflags)
 			return;
 		}
 		now = GetCurrentStatementStartTimestamp();
-		r = qr_match((int64) queryDesc->plannedstmt->queryId, GetUserId(), now);
+		/*
+		 * Rules match the session user, as the per-role limits do (finding
+		 * O15): the login role whose ALTER ROLE settings the session runs
+		 * with, which SET ROLE and SECURITY DEFINER functions do not change.
+		 */
+		r = qr_match((int64) queryDesc->plannedstmt->queryId, GetSessionUserId(), now);
 		if (r != NULL)
 			qr_apply(r, queryDesc, now);
 	}
+}
+
+/*
+ * ProcessUtility hook: DROP ROLE of a role that has query rules in this
+ * database warns that they no longer apply (finding O20; they are flagged
+ * orphaned in hygiene.query_rules and match no one).  Counted from the
+ * session's cache, before the drop (the OIDs are gone after it); warned
+ * after it succeeded.
+ */
+static void
+qr_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
+				  bool readOnlyTree, ProcessUtilityContext context,
+				  ParamListInfo params, QueryEnvironment *queryEnv,
+				  DestReceiver *dest, QueryCompletion *qc)
+{
+	List	   *names = NIL;
+	List	   *counts = NIL;
+
+	if (IsA(pstmt->utilityStmt, DropRoleStmt) && qr_shared != NULL &&
+		HYGIENE_ACTIVE() && IsTransactionState())
+	{
+		ListCell   *lc;
+
+		qr_maybe_refresh();
+		foreach(lc, ((DropRoleStmt *) pstmt->utilityStmt)->roles)
+		{
+			RoleSpec   *rs = lfirst_node(RoleSpec, lc);
+			Oid			roleid;
+			int			n = 0;
+
+			if (rs->roletype != ROLESPEC_CSTRING)
+				continue;
+			roleid = get_role_oid(rs->rolename, true);
+			if (!OidIsValid(roleid))
+				continue;
+			for (int i = 0; i < qr_nrules; i++)
+				if (qr_rules[i].roleid == roleid && !qr_rules[i].orphaned)
+					n++;
+			if (n > 0)
+			{
+				names = lappend(names, pstrdup(rs->rolename));
+				counts = lappend_int(counts, n);
+			}
+		}
+	}
+
+	hygiene_next_ProcessUtility(prev_ProcessUtility, pstmt, queryString,
+								readOnlyTree, context, params, queryEnv,
+								dest, qc);
+
+	for (int i = 0; i < list_length(names); i++)
+		ereport(WARNING,
+				(errmsg_plural("pg_hygiene: role \"%s\" had %d query rule in this database; it no longer applies",
+							   "pg_hygiene: role \"%s\" had %d query rules in this database; they no longer apply",
+							   list_nth_int(counts, i),
+							   (char *) list_nth(names, i), list_nth_int(counts, i)),
+				 errdetail("Rules of a dropped role match no one; hygiene.query_rules lists them with orphaned = true. Other databases are not counted."),
+				 errhint("Remove them with SELECT hygiene.purge_orphaned_query_rules(); in each database that has them.")));
 }
 
 /* Transaction end: publish committed rule changes to every session. */
@@ -1331,8 +1503,14 @@ query_rules_init(void)
 
 	prev_ExecutorStart = ExecutorStart_hook;
 	ExecutorStart_hook = qr_ExecutorStart;
+	prev_ProcessUtility = ProcessUtility_hook;
+	ProcessUtility_hook = qr_ProcessUtility;
+
+	query_id_init();
 
 	RegisterXactCallback(qr_xact_callback, NULL);
+	CacheRegisterRelcacheCallback(qr_relcache_callback, (Datum) 0);
+	CacheRegisterSyscacheCallback(AUTHOID, qr_authid_callback, (Datum) 0);
 }
 
 /*
@@ -1347,7 +1525,39 @@ hygiene_query_rules_changed(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("pg_hygiene: hygiene._query_rules_changed() must be called as a trigger")));
 	qr_changed_in_xact = true;
+
+	/*
+	 * A relcache invalidation of the table reaches every backend of the
+	 * database at its next transaction after the commit, and it is part of
+	 * the commit's WAL record, so a hot standby's backends get it as soon as
+	 * the commit is replayed (the version counter cannot do that there).
+	 */
+	CacheInvalidateRelcache(((TriggerData *) fcinfo->context)->tg_relation);
 	PG_RETURN_POINTER(NULL);
+}
+
+/*
+ * pg_authid changed (a role was created, dropped or renamed, here or on the
+ * primary): rules for one role are checked again at the next statement.  No
+ * lookups here.
+ */
+static void
+qr_authid_callback(Datum arg, int cacheid, uint32 hashvalue)
+{
+	if (qr_has_role_rules)
+		qr_force_read = true;
+}
+
+/*
+ * Relcache invalidation: when it names hygiene.query_rule (or every
+ * relation), the next statement rereads the rules.  No lookups here.
+ */
+static void
+qr_relcache_callback(Datum arg, Oid relid)
+{
+	if (!OidIsValid(relid) ||
+		(qr_db != NULL && OidIsValid(qr_db->relid) && relid == qr_db->relid))
+		qr_force_read = true;
 }
 
 /*

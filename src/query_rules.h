@@ -22,6 +22,11 @@
 #define ERRCODE_HYGIENE_QUERY_CONCURRENCY	MAKE_SQLSTATE('5','3','H','1','2')
 
 extern void query_rules_init(void);
+
+/* query_id.c */
+extern void query_id_init(void);
+extern void hygiene_queryid_note(uint64 queryid);
+extern int	hygiene_queryid_seen_slots(void);
 extern void query_rules_extension_changed(void);
 
 #endif							/* HYGIENE_QUERY_RULES_H */

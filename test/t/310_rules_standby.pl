@@ -85,9 +85,13 @@ like($err, qr/pg_hygiene: statement blocked by a query rule/,
 like($err, qr/tap: runaway query/, 'the error gives the reason');
 
 $primary->wait_for_catchup($standby);
+# Its first statement after the replay is checked: the commit's relcache
+# invalidation reaches the open session (it used to pass for up to a second).
+($out, $err) = run($ss, 'SELECT v FROM t WHERE id = 3');
+like($err, qr/statement blocked/,
+	'the first statement of an open standby session after replay is blocked');
 my $took = poll_session($ss, 'SELECT v FROM t WHERE id = 3', qr/statement blocked/, 1);
 ok(defined $took, 'open standby session blocked without restart');
-note(sprintf('standby session blocked %.2f s after catch-up', $took // -1));
 my ($ret, $o, $e) = $standby->psql('postgres', 'SELECT v FROM t WHERE id = 4',
 	extra_params => [ '-U', 'app' ]);
 like($e, qr/statement blocked/, 'a new standby session is blocked too');
@@ -112,6 +116,10 @@ like($e, qr/query rules cannot be changed on a standby/, 'changing rules on the 
 $primary->safe_psql('postgres',
 	"SELECT hygiene.throttle_query($q, per_second => 0.01, reason => 'tap: slow down')");
 $primary->wait_for_catchup($standby);
+# The first statement after the replay takes the burst's one token, the second is over.
+($out, $err) = run($ss, 'SELECT v FROM t WHERE id = 5');
+($out, $err) = run($ss, 'SELECT v FROM t WHERE id = 5');
+like($err, qr/statement throttled/, 'the replacing throttle applies at once after replay');
 $took = poll_session($ss, 'SELECT v FROM t WHERE id = 5', qr/statement throttled/, 1);
 ok(defined $took, 'the replacing throttle rule reaches the open standby session');
 
@@ -119,9 +127,28 @@ ok(defined $took, 'the replacing throttle rule reaches the open standby session'
 $primary->safe_psql('postgres', "SELECT hygiene.remove_query_rule($q)");
 is((run($ps, 'SELECT v FROM t WHERE id = 6'))[0], '60', 'primary session runs again after removal');
 $primary->wait_for_catchup($standby);
+($out, $err) = run($ss, 'SELECT v FROM t WHERE id = 7');
+is($out, '70', 'the first statement after the removal replayed runs');
 $took = poll_session($ss, 'SELECT v FROM t WHERE id = 7', qr/ERROR/, 0);
 ok(defined $took, 'standby session runs again after removal');
 is((run($ss, 'SELECT v FROM t WHERE id = 8'))[0], '80', 'and returns the right rows');
+
+# No rules now, and the standby has recorded that.  A rule arrives while no session
+# reads the table: the first statement of a new standby session is checked (the
+# "no rules" recorded before the replay is not taken over).
+$primary->safe_psql('postgres', "SELECT hygiene.block_query($q, 'tap: again')");
+$primary->wait_for_catchup($standby);
+($ret, $o, $e) = $standby->psql('postgres', 'SELECT v FROM t WHERE id = 9',
+	extra_params => [ '-U', 'app' ]);
+like($e, qr/statement blocked/,
+	'the first statement of a new standby session after replay is blocked');
+($out, $err) = run($ss, 'SELECT v FROM t WHERE id = 9');
+like($err, qr/statement blocked/, 'and so is the open session\'s');
+$primary->safe_psql('postgres', "SELECT hygiene.remove_query_rule($q)");
+$primary->wait_for_catchup($standby);
+($ret, $o, $e) = $standby->psql('postgres', 'SELECT v FROM t WHERE id = 9',
+	extra_params => [ '-U', 'app' ]);
+is($o, '90', 'a new standby session runs once the removal is replayed');
 
 $ps->quit;
 $ss->quit;
