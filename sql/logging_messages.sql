@@ -39,11 +39,11 @@ END $$;
 SELECT log_m_qid('SELECT v FROM log_m WHERE id = 1') AS q \gset
 SELECT hygiene.throttle_query(:q, per_second => 1, reason => 'one a second',
                               ttl => '1 hour') > 0 AS added;
-SET ROLE log_m_app;
+SET SESSION AUTHORIZATION log_m_app;
 \set VERBOSITY terse
 -- the bucket holds one token: of 20 statements in a row, one runs
 SELECT log_m_try('SELECT v FROM log_m WHERE id = 1', 20);
-RESET ROLE;
+RESET SESSION AUTHORIZATION;
 \set VERBOSITY default
 SELECT hygiene.remove_query_rule(:q) AS removed;
 
