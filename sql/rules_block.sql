@@ -127,7 +127,7 @@ RESET ROLE;
 SELECT hygiene.block_query(:q, 'everyone else stops') > 0 AS added;
 SELECT hygiene.throttle_query(:q, per_second => 1000, reason => 'app may continue',
                               role => 'rules_b_app') > 0 AS replaced;
-SELECT role, action, per_second, reason FROM hygiene.query_rules
+SELECT role, action, max_per_s, reason FROM hygiene.query_rules
 WHERE queryid = :q ORDER BY role NULLS FIRST;
 SET ROLE rules_b_app;
 SELECT v FROM rules_b WHERE id = 6;
