@@ -8,7 +8,7 @@
 # One mixed workload (pgbench, one script per table, run together) on six tables, each
 # built so that one or more advice rules fire:
 #
-#   hot_starved  20k rows of ~240 bytes, updates of a non-indexed column while 2 s
+#   hot_starved  10k rows of ~240 bytes, updates of a non-indexed column while 2 s
 #                REPEATABLE READ snapshots hold the xmin horizon     -> fillfactor_lower
 #   small_upd    10k rows, updates of an indexed column whose index is never scanned, and
 #                a mis-tuned autovacuum_vacuum_scale_factor = 0.005 (vacuums every few
@@ -40,8 +40,11 @@
 # Phase 1's ctl/adv latency ratio shows the noise between two copies treated alike.
 # The verdict column says better / same / worse, with a tolerance for noise on a shared
 # machine (5% for size, 10% for dead rows, 0.02 for HOT ratio, 15% for latency);
-# "raised" is the intended effect of vacuum_trigger_early (fewer vacuums of a table that
-# vacuums too often, dead rows still under 20% of live rows, which the verdict checks).
+# "raised" is the intended effect of vacuum_trigger_early: fewer vacuums of a table that
+# vacuums too often, with a trigger of at most 20% of live rows (autovacuum's default);
+# the verdict accepts a peak of up to 25% of live rows plus 50 (the dead rows that arrive
+# between the trigger and autovacuum's start, naptime 1 s, under a 1-2 s old horizon),
+# and calls more than that worse.
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/common.sh"
 
 PORT=${PGPORT:-5551}
@@ -104,7 +107,7 @@ for sc in ctl adv; do
 	     WITH (fillfactor = 70);
 	   CREATE TABLE $sc.noop_t (id int PRIMARY KEY, status text NOT NULL, pad text);"
 	cat >"$DIR/$sc.hot_starved.sql" <<SQL
-\set id random(1, 20000)
+\set id random(1, 10000)
 UPDATE $sc.hot_starved SET v = v + 1 WHERE id = :id;
 SQL
 	cat >"$DIR/$sc.small_upd.sql" <<SQL
@@ -141,7 +144,7 @@ COMMIT;
 SQL
 SCRIPTS=()
 for sc in ctl adv; do
-	SCRIPTS+=(-f "$DIR/$sc.hot_starved.sql@3" -f "$DIR/$sc.small_upd.sql@3" -f "$DIR/$sc.read_idx.sql@1"
+	SCRIPTS+=(-f "$DIR/$sc.hot_starved.sql@5" -f "$DIR/$sc.small_upd.sql@3" -f "$DIR/$sc.read_idx.sql@1"
 		-f "$DIR/$sc.big_upd.sql@2" -f "$DIR/$sc.append_log.sql@2" -f "$DIR/$sc.noop_t.sql@2")
 done
 
@@ -151,7 +154,7 @@ load()
 	for sc in ctl adv; do
 		q "TRUNCATE $sc.hot_starved, $sc.small_upd, $sc.read_idx, $sc.big_upd, $sc.append_log, $sc.noop_t;
 		   ALTER SEQUENCE $sc.append_log_id_seq RESTART;
-		   INSERT INTO $sc.hot_starved SELECT g, 0, repeat('x', 200) FROM generate_series(1, 20000) g;
+		   INSERT INTO $sc.hot_starved SELECT g, 0, repeat('x', 200) FROM generate_series(1, 10000) g;
 		   INSERT INTO $sc.small_upd SELECT g, g, repeat('s', 100) FROM generate_series(1, 10000) g;
 		   INSERT INTO $sc.read_idx SELECT g, g, repeat('r', 60) FROM generate_series(1, 50000) g;
 		   INSERT INTO $sc.big_upd SELECT g, 0, repeat('b', 60) FROM generate_series(1, 200000) g;
@@ -246,7 +249,7 @@ for t in $TABLES; do
 		-v p0="$p0" -v p1="$p1" 'BEGIN {
 		if (s1 < s0 * 0.95) b = b " size"; else if (s1 > s0 * 1.05) w = w " size"
 		if (d1 < d0 * 0.9) b = b " dead"; else if (d1 > d0 * 1.1) {
-			if (d1 <= 0.2 * l1 + 50) r = r " dead(<=20% live)"; else w = w " dead" }
+			if (d1 <= 0.25 * l1 + 50) r = r " dead(<=25% live)"; else w = w " dead" }
 		if (r0 != "-" && r1 != "-") { if (r1 > r0 + 0.02) b = b " hot"; else if (r1 < r0 - 0.02) w = w " hot" }
 		if (p1 < p0 * 0.85) b = b " latency"; else if (p1 > p0 * 1.15) w = w " latency"
 		printf "%s", (w != "" ? "WORSE:" w "; " : "") (b != "" ? "better:" b "; " : "") (r != "" ? "raised:" r : "") (w b r == "" ? "same" : "")
