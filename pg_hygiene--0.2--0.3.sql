@@ -618,6 +618,37 @@ AS $$
     FROM t
 $$;
 
+-- vacuum_losing_race blamed autovacuum_vacuum_cost_limit when the dead rows that stay above
+-- the trigger are those a short, rotating snapshot keeps (seen by bench/advice_apply.sh:
+-- 500 updates a second under a 1-2 s old horizon keep about 1,000 dead rows, whatever
+-- the cost limit, above a 60-row trigger; no holder is "pinned" because the snapshots
+-- rotate, and the advice raised the cost limit x4 at every look).  The rule now also
+-- needs the trigger to be above the rows that die within the horizon (dead rows a second
+-- x max_horizon_s, at least 1 s); below that, vacuum cannot win by going faster, and
+-- vacuum_trigger_early (a higher trigger) or the xmin rules are the answer.  Both callers,
+-- hygiene._table_advice() (below) and hygiene._database_advice() (monitor section), pass
+-- the figures.
+DROP FUNCTION hygiene.vacuum_losing_race(integer, boolean, boolean, integer);
+CREATE FUNCTION hygiene.vacuum_losing_race(
+    above_trigger_samples integer,
+    autovacuum_ran boolean,
+    horizon_pinned boolean,
+    cost_limit integer,
+    trigger_rows double precision DEFAULT NULL,
+    dead_rows_per_s double precision DEFAULT NULL,
+    horizon_s double precision DEFAULT NULL,
+    OUT fires boolean,
+    OUT new_cost_limit integer)
+RETURNS SETOF record
+-- SETOF, not STRICT: the planner inlines it into the advice query.
+LANGUAGE sql IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE ROWS 1
+SET search_path = pg_catalog, pg_temp
+AS $$
+  SELECT above_trigger_samples >= 3 AND autovacuum_ran AND NOT horizon_pinned
+           AND NOT coalesce(dead_rows_per_s * greatest(horizon_s, 1) >= trigger_rows, false),
+         least(10000, cost_limit * 4)
+$$;
+
 -- O2, O33: the advice (rules as in the trust section above, two changed): hot_blocked_by_index
 -- recommends hygiene.disable_index() with the statistics' age and the query to run on each
 -- standby, never DROP INDEX; vacuum_trigger_early uses the bounded trigger_too_early().
@@ -741,7 +772,10 @@ AS $$
       FROM h,
            LATERAL hygiene.vacuum_losing_race(h.above_trigger_samples,
                                               coalesce(h.autovacuums_per_hour, 0) > 0 OR h.vacuum_running,
-                                              h.vacuum_pinned, h.cost_limit) AS l
+                                              h.vacuum_pinned, h.cost_limit, h.vacuum_trigger_rows,
+                                              coalesce(h.peak_updates_per_s, h.updates_per_hour / 3600, 0)
+                                                + coalesce(h.deletes_per_hour, 0) / 3600,
+                                              h.max_horizon_s) AS l
      WHERE l.fires AND h.autovacuum_enabled
     UNION ALL
     -- insert_trigger
@@ -1082,6 +1116,112 @@ CREATE VIEW hygiene.table_health AS
     FROM hygiene._table_health() AS h;
 GRANT SELECT ON hygiene.table_health TO PUBLIC;
 
+
+-- vacuum_losing_race takes the horizon into account (see its definition in the advice
+-- section above); _database_advice() passes the figures like _table_advice().
+CREATE OR REPLACE FUNCTION hygiene._database_advice(
+    OUT rule text, OUT severity text, OUT setting text, OUT current_value text,
+    OUT recommended_value text, OUT reason text, OUT alter_sql text, OUT revert_sql text,
+    OUT needs_restart boolean)
+RETURNS SETOF record
+LANGUAGE sql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+-- The plan over every table is costed high and JIT compiling it takes seconds;
+-- 10,000 tables' history is a few MB of tuplestore.
+SET jit = off SET work_mem = '64MB'
+SET search_path = pg_catalog, pg_temp
+AS $$
+  WITH h AS MATERIALIZED (SELECT * FROM hygiene._table_health()),
+  mem AS (
+    SELECT CASE WHEN current_setting('autovacuum_work_mem') = '-1'
+                THEN 'maintenance_work_mem' ELSE 'autovacuum_work_mem' END AS name,
+           least(CASE WHEN current_setting('autovacuum_work_mem') = '-1'
+                      THEN pg_size_bytes(current_setting('maintenance_work_mem'))
+                      ELSE pg_size_bytes(current_setting('autovacuum_work_mem')) END,
+                 1073741824) AS bytes),
+  big AS (
+    SELECT h.schemaname, h.relname, h.vacuum_trigger_rows
+      FROM h WHERE h.indexes IS NOT NULL
+     ORDER BY h.vacuum_trigger_rows DESC LIMIT 1),
+  hold AS (SELECT * FROM hygiene._xmin_holders() LIMIT 1),
+  r AS (
+    SELECT 'track_counts_off' AS rule, 'critical' AS severity, 'track_counts' AS setting,
+           'off' AS current_value, 'on' AS recommended_value,
+           'without statistics autovacuum cannot tell when a table needs vacuum or analyze, '
+           'and these views see nothing' AS reason,
+           'ALTER SYSTEM SET track_counts = on; SELECT pg_reload_conf();' AS alter_sql,
+           'ALTER SYSTEM RESET track_counts; SELECT pg_reload_conf();' AS revert_sql,
+           false AS needs_restart
+     WHERE NOT current_setting('track_counts')::boolean
+    UNION ALL
+    SELECT 'autovacuum_off', 'critical', 'autovacuum', 'off', 'on',
+           'dead rows are never removed and statistics never refreshed except by hand; only '
+           'anti-wraparound vacuums run',
+           'ALTER SYSTEM SET autovacuum = on; SELECT pg_reload_conf();',
+           'ALTER SYSTEM RESET autovacuum; SELECT pg_reload_conf();', false
+     WHERE NOT current_setting('autovacuum')::boolean
+    UNION ALL
+    SELECT 'xmin_horizon_held', 'warning', NULL, NULL, NULL,
+           format('%s holds the xmin horizon of this database (xid age %s%s): vacuum cannot '
+                  'remove rows that died after it started, in any table',
+                  hold.holder, hold.xid_age,
+                  CASE WHEN hold.since IS NOT NULL THEN ', for ' || date_trunc('second', now() - hold.since)
+                       ELSE '' END),
+           hold.fix_sql, NULL, false
+      FROM hold
+     WHERE hold.xid_age >= 10000000 OR hold.since < now() - interval '5 minutes'
+        OR hold.kind = 'replication slot' AND hold.pid IS NULL
+    UNION ALL
+    SELECT 'autovacuum_max_workers', 'warning', 'autovacuum_max_workers',
+           current_setting('autovacuum_max_workers'),
+           (current_setting('autovacuum_max_workers')::integer + 2)::text,
+           format('%s tables are past their vacuum trigger and all %s autovacuum workers are busy',
+                  (SELECT count(*) FROM h WHERE h.autovacuum_enabled AND h.n_dead_tup > h.vacuum_trigger_rows),
+                  current_setting('autovacuum_max_workers')),
+           format('ALTER SYSTEM SET autovacuum_max_workers = %s;',
+                  current_setting('autovacuum_max_workers')::integer + 2),
+           'ALTER SYSTEM RESET autovacuum_max_workers;', true
+     WHERE (SELECT count(*) FROM h WHERE h.autovacuum_enabled AND h.n_dead_tup > h.vacuum_trigger_rows)
+             >= current_setting('autovacuum_max_workers')::integer
+       AND (SELECT count(*) FROM pg_catalog.pg_stat_activity
+             WHERE backend_type = 'autovacuum worker')
+             >= current_setting('autovacuum_max_workers')::integer
+    UNION ALL
+    SELECT 'autovacuum_cost_limit', 'warning', 'autovacuum_vacuum_cost_limit',
+           current_setting('autovacuum_vacuum_cost_limit'),
+           least(10000, 4 * min(h.cost_limit))::text,
+           format('%s tables stay above their vacuum trigger although autovacuum runs on them '
+                  '(vacuum_losing_race): the cost limit is shared by all workers',
+                  count(*)),
+           format('ALTER SYSTEM SET autovacuum_vacuum_cost_limit = %s; SELECT pg_reload_conf();',
+                  least(10000, 4 * min(h.cost_limit))),
+           'ALTER SYSTEM RESET autovacuum_vacuum_cost_limit; SELECT pg_reload_conf();', false
+      FROM h,
+           LATERAL hygiene.vacuum_losing_race(h.above_trigger_samples,
+                                              coalesce(h.autovacuums_per_hour, 0) > 0 OR h.vacuum_running,
+                                              h.vacuum_pinned, h.cost_limit, h.vacuum_trigger_rows,
+                                              coalesce(h.peak_updates_per_s, h.updates_per_hour / 3600, 0)
+                                                + coalesce(h.deletes_per_hour, 0) / 3600,
+                                              h.max_horizon_s) AS l
+     WHERE l.fires AND h.autovacuum_enabled
+    HAVING count(*) >= 2
+    UNION ALL
+    SELECT 'autovacuum_work_mem', 'info', 'autovacuum_work_mem',
+           pg_size_pretty(mem.bytes),
+           pg_size_pretty(least(1073741824, ceil(big.vacuum_trigger_rows * 6 * 1.1 / 1048576) * 1048576)::bigint),
+           format('a vacuum of %I.%I started at its trigger (%s dead rows) needs %s passes over '
+                  'every index with %s = %s (6 bytes per dead row); lowering that table''s trigger '
+                  '(vacuum_trigger_late) is the other way',
+                  big.schemaname, big.relname, big.vacuum_trigger_rows,
+                  ceil(big.vacuum_trigger_rows * 6.0 / mem.bytes), mem.name, pg_size_pretty(mem.bytes)),
+           format('ALTER SYSTEM SET autovacuum_work_mem = %L; SELECT pg_reload_conf();',
+                  (ceil(least(1073741824, big.vacuum_trigger_rows * 6 * 1.1) / 1048576))::bigint || 'MB'),
+           'ALTER SYSTEM RESET autovacuum_work_mem; SELECT pg_reload_conf();', false
+      FROM big, mem
+     WHERE big.vacuum_trigger_rows * 6 > mem.bytes)
+  SELECT * FROM r
+   ORDER BY CASE r.severity WHEN 'critical' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END, r.rule
+$$;
+
 -- O16: the exporter reads the advice with a long cache (monitoring/pg_hygiene_queries.yaml,
 -- cache_seconds): pg_monitor may read the advice views like every other role.
 
@@ -1334,8 +1474,8 @@ COMMENT ON FUNCTION hygiene.scale_trigger_for(double precision, double precision
   'The insert_trigger and analyze_trigger_late rules as a pure function: whether a trigger is too late, and the scale factor to use';
 COMMENT ON FUNCTION hygiene.trigger_too_early(double precision, double precision, double precision, double precision, double precision, double precision, double precision, double precision, double precision) IS
   'The vacuum_trigger_early rule as a pure function: a threshold bounded by 5 minutes of dead rows, 20% of live rows, one index pass of autovacuum_work_mem and, from big_rows on, twice vacuum_trigger_late''s target';
-COMMENT ON FUNCTION hygiene.vacuum_losing_race(integer, boolean, boolean, integer) IS
-  'The vacuum_losing_race rule as a pure function: whether autovacuum falls behind, and the cost limit to use';
+COMMENT ON FUNCTION hygiene.vacuum_losing_race(integer, boolean, boolean, integer, double precision, double precision, double precision) IS
+  'The vacuum_losing_race rule as a pure function: whether autovacuum falls behind although the horizon lets it win, and the cost limit to use';
 COMMENT ON FUNCTION hygiene.wraparound_severity(bigint, bigint) IS
   'Severity of an xid age against autovacuum_freeze_max_age: NULL, warning or critical';
 COMMENT ON FUNCTION hygiene.exact_bloat(regclass) IS
