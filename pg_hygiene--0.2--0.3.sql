@@ -2045,8 +2045,6 @@ COMMENT ON FUNCTION hygiene._noop_settings_drop() IS
   'Internal event trigger: remove the no-op settings of dropped tables';
 COMMENT ON FUNCTION hygiene._query_rules_changed() IS
   'Internal trigger: tell every session of this database that hygiene.query_rule changed';
-COMMENT ON FUNCTION hygiene._set_query_rule(bigint, text, double precision, integer, text, interval, regrole, boolean) IS
-  'Internal: insert or replace a query rule; called by block_query() and throttle_query()';
 COMMENT ON FUNCTION hygiene._query_rule_stats() IS
   'Per-rule counters in shared memory; read them through hygiene.query_rules';
 COMMENT ON FUNCTION hygiene._limits_summary() IS
