@@ -75,7 +75,7 @@ for (1 .. 300)
 {
 	last if -s $aerr;
 	if ($node->safe_psql('postgres',
-			q{SELECT count(*) FROM pg_stat_activity WHERE application_name = 'l12_a' AND wait_event = 'Extension'}) eq '1')
+			q{SELECT count(*) FROM pg_stat_activity WHERE application_name = 'l12_a' AND wait_event_type = 'Extension'}) eq '1')
 	{
 		$paused = 1;
 		last;

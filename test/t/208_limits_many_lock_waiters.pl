@@ -95,7 +95,7 @@ wait_for(q{SELECT count(*) = 1 FROM pg_stat_activity WHERE application_name = 'l
 	'the slot holder');
 my $q = session('lim_q', 'l13_q');
 send_sql($q, "SELECT 'q ran' FROM lq;\n");
-wait_for(q{SELECT count(*) = 1 FROM pg_stat_activity WHERE application_name = 'l13_q' AND wait_event = 'Extension'},
+wait_for(q{SELECT count(*) = 1 FROM pg_stat_activity WHERE application_name = 'l13_q' AND wait_event_type = 'Extension'},
 	'the queued statement');
 
 # 4. The first backend now waits for the queued statement's lock.
