@@ -204,7 +204,7 @@ t0=$(date +%s.%N)
 during=$(tps hy bench_other "$WAL_SECONDS")
 lsn1=$(psql_on hy -c 'SELECT pg_current_wal_lsn()')
 t1=$(date +%s.%N)
-charged=$(psql_on hy -c "SELECT wal_bytes_charged || ' ' || round(throttled_ms::numeric / 1000, 1) FROM hygiene.role_stats WHERE rolname = 'bench_bf'")
+charged=$(psql_on hy -c "SELECT charged_wal_bytes || ' ' || round(throttled_s::numeric, 1) FROM hygiene.role_stats WHERE rolname = 'bench_bf'")
 wait_event=$(psql_on hy -c "SELECT wait_event_type || '/' || wait_event FROM pg_stat_activity WHERE usename = 'bench_bf' AND state = 'active'")
 stop_backfill
 bytes=$(psql_on hy -c "SELECT pg_wal_lsn_diff('$lsn1', '$lsn0')")

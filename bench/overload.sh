@@ -70,5 +70,5 @@ for r in $(seq "$ROUNDS"); do
 	printf 'round %d: %d clients, no cap:         %s\n' "$r" "$CAP" "$(run bench_free "$CAP")"
 	printf 'round %d: %d clients, cap of %d:     %s\n' "$r" "$CLIENTS" "$CAP" "$(run bench_capped "$CLIENTS")"
 done
-$PSQL -c "SELECT 'bench_capped: admitted ' || admitted || ', queued ' || queued || ', mean wait ' || round((wait_ms / greatest(queued, 1))::numeric, 2) || ' ms, rejected ' || (rejected_active + rejected_total) FROM hygiene.role_stats WHERE rolname = 'bench_capped'"
+$PSQL -c "SELECT 'bench_capped: admitted ' || admitted_limited || ', queued ' || queued || ', mean wait ' || round((1000 * wait_s / greatest(queued, 1))::numeric, 2) || ' ms, rejected ' || (rejected_active + rejected_total) FROM hygiene.role_stats WHERE rolname = 'bench_capped'"
 echo "machine: $(nproc) cores, $(uname -r), $(date -u +%Y-%m-%dT%H:%MZ), commit $(git -C "$TOP" rev-parse --short HEAD 2>/dev/null || echo '?')"

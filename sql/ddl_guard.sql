@@ -201,9 +201,9 @@ CREATE INDEX ddl_big_t ON ddl_big (t);
 \set VERBOSITY default
 
 -- every block, allow and override, in order
-SELECT action, rule, relation, relation_size > 0 AS sized, message, statement
+SELECT action, rule, relation, relation_bytes > 0 AS sized, message, statement
 FROM hygiene.ddl_events WHERE event_id > :ev0 ORDER BY event_id;
-SELECT role_name = current_user AS me, database_name = current_database() AS here,
+SELECT rolname = current_user AS me, datname = current_database() AS here,
        pid = pg_backend_pid() AS mine, event_time <= now() AS past
 FROM hygiene.ddl_events WHERE event_id > :ev0 GROUP BY 1, 2, 3, 4;
 

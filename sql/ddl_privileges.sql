@@ -48,7 +48,7 @@ SHOW pg_hygiene.ddl_guard;
 CREATE INDEX ddlp_n ON ddlp (n);
 ALTER TABLE ddlp ALTER COLUMN id TYPE bigint;
 -- its own events are visible with statement text
-SELECT action, rule, role_name, statement FROM hygiene.ddl_events
+SELECT action, rule, rolname, statement FROM hygiene.ddl_events
 WHERE event_id > :ev0 ORDER BY event_id;
 RESET ROLE;
 
@@ -66,15 +66,15 @@ DROP INDEX ddlp_n;
 -- the migrator cannot change the guard's settings either
 SET pg_hygiene.ddl_guard = off;
 -- the migrator (a member of ddl_app) sees both roles' statements
-SELECT action, rule, role_name, statement FROM hygiene.ddl_events
+SELECT action, rule, rolname, statement FROM hygiene.ddl_events
 WHERE event_id > :ev0 ORDER BY event_id;
 RESET ROLE;
 -- ddl_app does not see the migrator's statement texts (no pg_read_all_stats)
 SET ROLE ddl_app;
-SELECT action, rule, role_name, statement FROM hygiene.ddl_events
+SELECT action, rule, rolname, statement FROM hygiene.ddl_events
 WHERE event_id > :ev0 ORDER BY event_id;
 RESET ROLE;
-SELECT action, rule, role_name, statement FROM hygiene.ddl_events
+SELECT action, rule, rolname, statement FROM hygiene.ddl_events
 WHERE event_id > :ev0 ORDER BY event_id;
 
 SET pg_hygiene.ddl_guard = off;

@@ -105,7 +105,7 @@ SET pg_hygiene.ddl_lock_timeout = '5s';
 SET lock_timeout = '300ms';
 -- nothing recorded for dtr_nobody
 SELECT count(*) AS nobody_events FROM hygiene.ddl_events
-WHERE event_id > :ev0 AND role_name = 'dtr_nobody';
+WHERE event_id > :ev0 AND rolname = 'dtr_nobody';
 COMMIT PREPARED 'dtr_lock';
 -- VACUUM FULL skips a table the role may not vacuum, with stock's warning
 SET ROLE dtr_nobody;
@@ -116,7 +116,7 @@ VACUUM (FULL false, FULL true) dtr_big;
 RESET ROLE;
 RESET lock_timeout;
 SELECT count(*) AS nobody_events FROM hygiene.ddl_events
-WHERE event_id > :ev0 AND role_name = 'dtr_nobody';
+WHERE event_id > :ev0 AND rolname = 'dtr_nobody';
 -- a matview of another role: REFRESH is refused by its own check
 BEGIN;
 SELECT hygiene.allow_ddl('new_table');
@@ -135,7 +135,7 @@ ALTER TABLE dtr_big ADD CHECK (n > 0);
 RESET ROLE;
 
 -- the guard's events of this file
-SELECT action, rule, CASE WHEN role_name = current_user THEN 'tester' ELSE role_name END AS role,
+SELECT action, rule, CASE WHEN rolname = current_user THEN 'tester' ELSE rolname END AS role,
        statement
 FROM hygiene.ddl_events
 WHERE event_id > :ev0 ORDER BY event_id;

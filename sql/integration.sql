@@ -23,7 +23,7 @@ SELECT rows_updated, noop_rows, noop_suppressed, nonindexed_only
 FROM hygiene.table_write_stats WHERE relname = 'integ_t';
 SELECT count(*) FILTER (WHERE v = 1) AS changed, count(*) FILTER (WHERE v = 0) AS unchanged
 FROM integ_t;
-SELECT wal_bytes_charged > 500000 AS charged, throttled_ms > 100 AS slowed_down
+SELECT charged_wal_bytes > 500000 AS charged, throttled_s > 0.1 AS slowed_down
 FROM hygiene.role_stats WHERE rolname = 'integ_user';
 
 -- A no-op-only statement under the budget: every row is suppressed (lock mode still
@@ -34,7 +34,7 @@ SET SESSION AUTHORIZATION integ_user;
 UPDATE integ_t SET v = 1 WHERE id % 2 = 0;
 RESET SESSION AUTHORIZATION;
 RESET pg_hygiene.max_wal_bytes_per_second;
-SELECT wal_bytes_charged < 400000 AS little_wal FROM hygiene.role_stats WHERE rolname = 'integ_user';
+SELECT charged_wal_bytes < 400000 AS little_wal FROM hygiene.role_stats WHERE rolname = 'integ_user';
 SELECT noop_suppressed FROM hygiene.table_write_stats WHERE relname = 'integ_t';
 
 -- A digest rule blocks an UPDATE before the suppressor looks at it: nothing is

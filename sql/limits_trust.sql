@@ -33,7 +33,7 @@ BEGIN
   RETURN s;
 END $$;
 CREATE FUNCTION lim_trust_admitted(r name) RETURNS bigint LANGUAGE sql AS
-  $$ SELECT admitted FROM hygiene.role_stats WHERE rolname = r $$;
+  $$ SELECT admitted_limited FROM hygiene.role_stats WHERE rolname = r $$;
 
 -- L1: deferred foreign-key checks run at COMMIT; each used to take a rate token of its
 -- own, so that the COMMIT of 20 rows failed after the bucket's 5 tokens.
@@ -164,14 +164,14 @@ CREATE TABLE lim_trust_w1 AS
   SELECT CASE WHEN g = 20000 THEN (1 / (g - 20000))::text ELSE repeat('x', 100) END AS v
   FROM generate_series(1, 20000) g;
 \c - :lim_trust_orig_user
-SELECT wal_bytes_charged > 1000000 AS failed_statement_charged
+SELECT charged_wal_bytes > 1000000 AS failed_statement_charged
 FROM hygiene.role_stats WHERE rolname = 'lim_trust_wal';
 ALTER ROLE lim_trust_wal SET pg_hygiene.max_wal_bytes_per_second = '1MB';
 SELECT hygiene.reset_role_stats('lim_trust_wal'::regrole) AS reset;
 \c - lim_trust_wal
 CREATE TABLE lim_trust_w2 AS SELECT repeat('x', 100) AS v FROM generate_series(1, 15000) g;
 \c - :lim_trust_orig_user
-SELECT throttled_ms > 500 AS slowed_while_running, wal_bytes_charged > 1500000 AS charged
+SELECT throttled_s > 0.5 AS slowed_while_running, charged_wal_bytes > 1500000 AS charged
 FROM hygiene.role_stats WHERE rolname = 'lim_trust_wal';
 ALTER ROLE lim_trust_wal RESET ALL;
 DROP TABLE lim_trust_w2;

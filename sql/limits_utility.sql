@@ -55,7 +55,7 @@ RESET SESSION AUTHORIZATION;
 -- 8 counted: DO, CALL, EXECUTE, CREATE TABLE AS, SELECT INTO, EXPLAIN ANALYZE, COPY,
 -- the cursor's query; none of the others (SET, PREPARE, EXPLAIN, FETCH, CLOSE, BEGIN,
 -- COMMIT, DROP, RESET) and none of the queries run inside them.
-SELECT admitted, queued, rejected_active, active_now
+SELECT admitted_limited, queued, rejected_active, active_now
 FROM hygiene.role_stats WHERE rolname = 'lim_util_user';
 
 -- The slot is given back however the utility statement ends: after an error inside a
@@ -92,7 +92,7 @@ DO $$ BEGIN FOR i IN 1..20 LOOP PERFORM count(*) FROM lim_util.t; END LOOP; END 
 \echo :LAST_ERROR_SQLSTATE
 \set VERBOSITY default
 RESET SESSION AUTHORIZATION;
-SELECT admitted, rejected_rate FROM hygiene.role_stats WHERE rolname = 'lim_util_user';
+SELECT admitted_limited, rejected_rate FROM hygiene.role_stats WHERE rolname = 'lim_util_user';
 RESET pg_hygiene.max_statements_per_second;
 
 DROP SCHEMA lim_util CASCADE;

@@ -27,8 +27,8 @@ SET SESSION AUTHORIZATION lim_wal_user;
 INSERT INTO lim_wal_t SELECT g, repeat('w', 200) FROM generate_series(1, 6000) g;
 RESET SESSION AUTHORIZATION;
 SELECT count(*) AS rows_inserted FROM lim_wal_t;
-SELECT wal_bytes_charged > 1000000 AS charged,
-       throttled_ms > 500 AS slowed_down
+SELECT charged_wal_bytes > 1000000 AS charged,
+       throttled_s > 0.5 AS slowed_down
 FROM hygiene.role_stats WHERE rolname = 'lim_wal_user';
 
 -- WAL written by a statement inside a function is charged too.
@@ -36,14 +36,14 @@ SELECT hygiene.reset_role_stats('lim_wal_user');
 SET SESSION AUTHORIZATION lim_wal_user;
 SELECT lim_wal_fill(6000);
 RESET SESSION AUTHORIZATION;
-SELECT wal_bytes_charged > 1000000 AS charged,
-       throttled_ms > 500 AS slowed_down
+SELECT charged_wal_bytes > 1000000 AS charged,
+       throttled_s > 0.5 AS slowed_down
 FROM hygiene.role_stats WHERE rolname = 'lim_wal_user';
 
 -- Superusers are exempt: nothing is charged to them.
 SELECT hygiene.reset_role_stats(NULL) >= 0 AS reset;
 INSERT INTO lim_wal_t SELECT g, repeat('w', 200) FROM generate_series(1, 6000) g;
-SELECT coalesce(sum(throttled_ms), 0) AS superuser_throttled_ms
+SELECT coalesce(sum(throttled_s), 0) AS superuser_throttled_s
 FROM hygiene.role_stats WHERE rolname = current_user;
 RESET pg_hygiene.max_wal_bytes_per_second;
 

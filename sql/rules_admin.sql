@@ -38,7 +38,7 @@ SELECT hygiene.block_query(42, 'first') AS id1 \gset
 SELECT hygiene.throttle_query(42, per_second => 5, max_concurrent => 2,
                               reason => 'second', ttl => '1 hour') AS id2 \gset
 SELECT :id1 = :id2 AS same_rule;
-SELECT action, per_second, max_concurrent, reason, expires_at > now() AS expires,
+SELECT action, max_per_s, max_concurrent, reason, expires_at > now() AS expires,
        created_by = current_user AS by_me
 FROM hygiene.query_rules WHERE queryid = 42;
 -- A rule for a role is a separate rule.

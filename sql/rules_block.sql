@@ -127,7 +127,7 @@ RESET SESSION AUTHORIZATION;
 SELECT hygiene.block_query(:q, 'everyone else stops') > 0 AS added;
 SELECT hygiene.throttle_query(:q, per_second => 1000, reason => 'app may continue',
                               role => 'rules_b_app') > 0 AS replaced;
-SELECT role, action, per_second, reason FROM hygiene.query_rules
+SELECT role, action, max_per_s, reason FROM hygiene.query_rules
 WHERE queryid = :q ORDER BY role NULLS FIRST;
 SET SESSION AUTHORIZATION rules_b_app;
 SELECT v FROM rules_b WHERE id = 6;
@@ -219,7 +219,7 @@ SELECT 'counted' AS limited;
 RESET ROLE;
 RESET SESSION AUTHORIZATION;
 RESET pg_hygiene.max_statements_per_second;
-SELECT rolname, admitted > 0 AS counted FROM hygiene.role_stats
+SELECT rolname, admitted_limited > 0 AS counted FROM hygiene.role_stats
 WHERE rolname IN ('rules_b_app', 'rules_b_other') ORDER BY rolname COLLATE "C";
 
 DROP FUNCTION rules_b_try(text);

@@ -58,7 +58,7 @@ SELECT hygiene.block_query('SELECT v FROM rules_q.t WHERE id = 1', 'blocked by t
                            role => 'rules_q_app') > 0 AS added;
 RESET client_min_messages;
 SELECT queryid = hygiene.query_id('SELECT v FROM rules_q.t WHERE id = 1') AS right_id,
-       role, role_name, orphaned, query_text
+       role, rolname, orphaned, query_text
 FROM hygiene.query_rules WHERE reason = 'blocked by text';
 SET SESSION AUTHORIZATION rules_q_app;
 \set VERBOSITY terse
@@ -79,7 +79,7 @@ SELECT action, role, query_text FROM hygiene.query_rules WHERE reason = 'throttl
 -- Replacing a rule without a text keeps the sample.
 SELECT hygiene.throttle_query(hygiene.query_id('SELECT v FROM rules_q.t WHERE id = 1'),
                               per_second => 2000, reason => 'throttled by text') > 0 AS replaced;
-SELECT per_second, query_text FROM hygiene.query_rules WHERE reason = 'throttled by text';
+SELECT max_per_s, query_text FROM hygiene.query_rules WHERE reason = 'throttled by text';
 SELECT hygiene.remove_query_rule(hygiene.query_id('SELECT v FROM rules_q.t WHERE id = 1')) > 0 AS removed;
 
 -- A queryid this server never ran: a WARNING (not an error); a statement that ran: none.
@@ -103,7 +103,7 @@ CREATE ROLE rules_q_new;
 GRANT USAGE ON SCHEMA rules_q TO rules_q_new;
 GRANT SELECT ON rules_q.t TO rules_q_new;
 UPDATE hygiene.query_rule SET role = 'rules_q_new'::regrole WHERE reason = 'blocked by text';
-SELECT role, role_name, orphaned FROM hygiene.query_rules WHERE reason = 'blocked by text';
+SELECT role, rolname, orphaned FROM hygiene.query_rules WHERE reason = 'blocked by text';
 SET SESSION AUTHORIZATION rules_q_new;
 SELECT v FROM rules_q.t WHERE id = 3;
 RESET SESSION AUTHORIZATION;
@@ -114,7 +114,7 @@ SELECT orphaned FROM hygiene.query_rules WHERE reason = 'blocked by text';
 REVOKE ALL ON rules_q.t FROM rules_q_app;
 REVOKE ALL ON SCHEMA rules_q FROM rules_q_app;
 DROP ROLE rules_q_app;
-SELECT role::text ~ '^[0-9]+$' AS shown_as_oid, role_name, orphaned
+SELECT role::text ~ '^[0-9]+$' AS shown_as_oid, rolname, orphaned
 FROM hygiene.query_rules WHERE reason = 'blocked by text';
 -- A renamed role's rules are orphaned too (documented: re-create them); the
 -- renamed role is not matched any more.
@@ -122,7 +122,7 @@ SET client_min_messages = error;
 SELECT hygiene.block_query('SELECT v FROM rules_q.t WHERE id = 1', 'renamed', role => 'rules_q_new') > 0 AS added;
 RESET client_min_messages;
 ALTER ROLE rules_q_new RENAME TO rules_q_renamed;
-SELECT role_name, orphaned FROM hygiene.query_rules WHERE reason = 'renamed';
+SELECT rolname, orphaned FROM hygiene.query_rules WHERE reason = 'renamed';
 SET SESSION AUTHORIZATION rules_q_renamed;
 SELECT v FROM rules_q.t WHERE id = 4;
 RESET SESSION AUTHORIZATION;

@@ -62,5 +62,5 @@ RESET pg_hygiene.max_plan_cost;
 RESET pg_hygiene.statement_timeout_max;
 
 -- What the limiter saw, per role.
-SELECT rolname, admitted, rejected_plan_cost, rejected_join_rels, active_now
+SELECT rolname, admitted_limited, rejected_plan_cost, rejected_join_rels, active_now
 FROM hygiene.role_stats WHERE rolname = 'demo_report';

@@ -43,7 +43,7 @@ SELECT hygiene.throttle_query(:qid, per_second => 2, max_concurrent => 1,
 SET ROLE demo_app;
 SELECT sum(total) FROM demo_orders WHERE customer = 9;
 RESET ROLE;
-SELECT rule_id, action, per_second, max_concurrent, matched, blocked, throttled, dry_run_hits
+SELECT rule_id, action, max_per_s, max_concurrent, matched, blocked, throttled, dry_run_hits
 FROM hygiene.query_rules;
 
 SELECT hygiene.remove_query_rule(:qid);

@@ -37,8 +37,8 @@ SELECT hygiene.allow_ddl('index_not_concurrent');
 DROP INDEX demo_orders_customer;
 COMMIT;
 
-SELECT action, rule, relation, pg_size_pretty(relation_size) AS size, statement
-FROM hygiene.ddl_events WHERE database_name = current_database() ORDER BY event_id;
+SELECT action, rule, relation, pg_size_pretty(relation_bytes) AS size, statement
+FROM hygiene.ddl_events WHERE datname = current_database() ORDER BY event_id;
 
 SET pg_hygiene.ddl_guard = off;
 DROP TABLE demo_orders;

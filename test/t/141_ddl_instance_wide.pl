@@ -125,7 +125,7 @@ for my $db (qw(with_ext without_ext))
 
 # The blocks were recorded in the shared ring, for both databases.
 is($node->safe_psql('with_ext',
-		"SELECT count(DISTINCT database_name) FROM hygiene.ddl_events WHERE action = 'block' AND rule = 'table_rewrite'"),
+		"SELECT count(DISTINCT datname) FROM hygiene.ddl_events WHERE action = 'block' AND rule = 'table_rewrite'"),
 	'2', 'events of both databases recorded');
 
 # The extension no longer depends on an event trigger.

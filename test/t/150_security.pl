@@ -283,7 +283,7 @@ SELECT hygiene.allow_ddl('new_table');
 CREATE TABLE public.secret_payroll_2027 (g int);
 COMMIT;});
 my $other_events = q{SELECT count(*) FROM hygiene.ddl_events
-	WHERE database_name <> current_database()};
+	WHERE datname <> current_database()};
 my $other_stats = q{SELECT count(*) FROM hygiene._table_write_stats()
 	WHERE dbid <> (SELECT oid FROM pg_database WHERE datname = current_database())};
 isnt($node->safe_psql('app', "SET ROLE monitor; $other_events"), '0',

@@ -146,8 +146,8 @@ is($node->safe_psql('postgres', 'SELECT active_total, waiting FROM hygiene.limit
 	'1|0', 'instance count holds only the observing statement, nobody queued');
 
 my $stats = $node->safe_psql('postgres', q{
-	SELECT sum(admitted), sum(queued), sum(rejected_active + rejected_total + rejected_rate),
-	       sum(wal_bytes_charged)
+	SELECT sum(admitted_limited), sum(queued), sum(rejected_active + rejected_total + rejected_rate),
+	       sum(charged_wal_bytes)
 	FROM hygiene.role_stats WHERE rolname LIKE 'storm_%'});
 my ($admitted, $queued, $rejected, $wal) = split /\|/, $stats;
 diag("admitted $admitted, queued $queued, rejected $rejected, WAL charged $wal");

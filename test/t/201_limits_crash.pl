@@ -124,7 +124,7 @@ ok($node->poll_query_until('postgres',
 $writer->quit;
 is($node->safe_psql('postgres', 'SELECT count(*) FROM wal_t'), '0', 'the cancelled INSERT left no rows');
 cmp_ok($node->safe_psql('postgres',
-		"SELECT throttled_ms FROM hygiene.role_stats WHERE rolname = 'wal_a'"),
+		"SELECT throttled_s * 1000 FROM hygiene.role_stats WHERE rolname = 'wal_a'"),
 	'>', 0, 'role_stats shows the time throttled');
 
 $node->stop;

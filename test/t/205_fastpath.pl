@@ -89,7 +89,7 @@ $node->safe_psql('postgres', "SELECT hygiene.remove_query_rule($qid)");
 $node->safe_psql('postgres', q{ALTER ROLE lim_fp SET pg_hygiene.max_active_statements = 10});
 is(fastpath_call(), 'V:1', 'under a role cap the fast-path call runs');
 is($node->safe_psql('postgres',
-		q{SELECT admitted FROM hygiene.role_stats WHERE rolname = 'lim_fp'}),
+		q{SELECT admitted_limited FROM hygiene.role_stats WHERE rolname = 'lim_fp'}),
 	'1', 'and its query is admitted');
 
 $node->stop;

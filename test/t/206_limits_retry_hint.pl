@@ -54,7 +54,7 @@ sub hint_ms
 
 my @s = holders('hint_r');
 is($node->safe_psql('postgres',
-		"SELECT admitted - active_now FROM hygiene.role_stats WHERE rolname = 'hint_r'"),
+		"SELECT admitted_limited - active_now FROM hygiene.role_stats WHERE rolname = 'hint_r'"),
 	'0', 'no statement of the role has finished yet');
 
 my ($ms, $err) = hint_ms('hint_r', 'SELECT 1');

@@ -37,7 +37,7 @@ DROP ROLE gone;
 
 $node->safe_psql('postgres', "ALTER EXTENSION pg_hygiene UPDATE TO '0.3'");
 is($node->safe_psql('postgres',
-		"SELECT reason || ':' || coalesce(role_name, 'NULL') || ':' || orphaned
+		"SELECT reason || ':' || coalesce(rolname, 'NULL') || ':' || orphaned
 		 FROM hygiene.query_rules ORDER BY reason"),
 	"for gone::true\nfor keep:keep:false",
 	'the update names the rules\' roles; the dropped role\'s rule is orphaned');

@@ -1,0 +1,274 @@
+#!/usr/bin/env bash
+# bench/advice_apply.sh: does applying *all* of pg_hygiene's advice make anything worse?
+# (issue 13, part 2; finding O33.)  A demonstration on a throwaway server, not a test.
+#
+#   bash bench/advice_apply.sh                          (port $PGPORT or 5551)
+#   APPLY_SECONDS=120 APPLY_CLIENTS=4 bash bench/advice_apply.sh
+#
+# One mixed workload (pgbench, one script per table, run together) on six tables, each
+# built so that one or more advice rules fire:
+#
+#   hot_starved  10k rows of ~240 bytes, updates of a non-indexed column while 2 s
+#                REPEATABLE READ snapshots hold the xmin horizon     -> fillfactor_lower
+#   small_upd    10k rows, updates of an indexed column whose index is never scanned, and
+#                a mis-tuned autovacuum_vacuum_scale_factor = 0.005 (vacuums every few
+#                seconds)                          -> vacuum_trigger_early, hot_blocked_by_index
+#   read_idx     50k rows, updates of an indexed column that reads use (index scanned)
+#                                                  -> hot_blocked_by_index, no index disabled
+#   big_upd      200k rows, updates and deletes, default triggers
+#                                                  -> vacuum_trigger_late, analyze_trigger_late
+#   append_log   200k rows, insert-only, created with fillfactor 70
+#                                                  -> insert_trigger, fillfactor_unused, ...
+#   noop_t       20k rows, UPDATE ... SET status = 'done' of rows already done (observe mode)
+#                                                  -> noop_share_high
+#
+# Every table exists twice, in schema ctl (control) and schema adv (advised), and the
+# workload runs the same script on both copies at once (the scripts share the clients at
+# random, transaction by transaction), so a busy machine slows both alike.
+#
+# Phase 1: load both copies, run the workload for APPLY_SECONDS while a sample is taken
+# every APPLY_SECONDS/8 s, read hygiene.table_advice and hygiene.database_advice.  Apply
+# every alter_sql of the adv tables (ALTER TABLE, disable_index, set_noop_updates, ...)
+# and, for rows with needs_rewrite, the rewrite the advice names (VACUUM FULL); the ctl
+# tables stay as created.  Phase 2: reload both copies with the same rows (TRUNCATE + the
+# same INSERT: the settings stay, the start is identical), run the same workload for the
+# same time.  Per table, ctl ("before": as created) and adv ("after": all advice applied)
+# side by side from phase 2: size at the end, largest dead rows seen (polled every
+# second: the dead rows at the autovacuum trigger), autovacuum runs, HOT ratio of the
+# phase's updates, and the average latency of the table's pgbench script (the scripts
+# share the clients, so per-script TPS only follows the weights; total TPS is printed).
+# Phase 1's ctl/adv latency ratio shows the noise between two copies treated alike.
+# The verdict column says better / same / worse, with a tolerance for noise on a shared
+# machine (5% for size, 10% for dead rows, 0.02 for HOT ratio, 15% for latency);
+# "raised" is the intended effect of vacuum_trigger_early: fewer vacuums of a table that
+# vacuums too often, with a trigger of at most 20% of live rows (autovacuum's default);
+# the verdict accepts a peak of up to 25% of live rows plus 50 (the dead rows that arrive
+# between the trigger and autovacuum's start, naptime 1 s, under a 1-2 s old horizon),
+# and calls more than that worse.
+source "$(dirname "${BASH_SOURCE[0]}")/../scripts/common.sh"
+
+PORT=${PGPORT:-5551}
+SECS=${APPLY_SECONDS:-120}
+CLIENTS=${APPLY_CLIENTS:-4}
+
+ensure_packages
+build_and_install
+pick_server_user
+PGBENCH=${PGBENCH:-$PG_BINDIR/pgbench}
+[ -x "$PGBENCH" ] || PGBENCH=$(command -v pgbench)
+
+DIR=$(mktemp -d /tmp/pg_hygiene-bench-apply.XXXXXX)
+chmod 755 "$DIR"
+chown "$RUN_AS": "$DIR" 2>/dev/null || true
+BG_PIDS=()
+cleanup()
+{
+	for p in "${BG_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+	as_server_user "pg_ctl -D '$DIR/data' -m immediate stop" >/dev/null 2>&1 || true
+	rm -rf "$DIR"
+}
+trap cleanup EXIT
+
+as_server_user "initdb -D '$DIR/data' -U postgres --auth=trust" >/dev/null
+cat >>"$DIR/data/postgresql.conf" <<CONF
+shared_preload_libraries = 'pg_hygiene'
+listen_addresses = ''
+unix_socket_directories = '$DIR'
+port = $PORT
+shared_buffers = 256MB
+autovacuum_naptime = 1s
+# samples are taken by the bench (take_sample), not by the background sampler
+pg_hygiene.advice_sample_interval = 3600
+pg_hygiene.noop_updates = observe
+CONF
+as_server_user "pg_ctl -D '$DIR/data' -l '$DIR/server.log' -w start" >/dev/null
+
+PSQL=("$PG_BINDIR/psql" -X -q -At -h "$DIR" -p "$PORT" -U postgres -d postgres -v ON_ERROR_STOP=1)
+q() { "${PSQL[@]}" -c "$1"; }
+TABLES="hot_starved small_upd read_idx big_upd append_log noop_t"
+
+q 'CREATE EXTENSION pg_hygiene'
+# thresholds of the rules scaled to this small demonstration (reading sessions use them)
+q "ALTER DATABASE postgres SET pg_hygiene.advice_big_table_rows = 100000;
+   ALTER DATABASE postgres SET pg_hygiene.advice_min_table_size = '1MB';
+   ALTER DATABASE postgres SET pg_hygiene.advice_min_updates = 1000"
+
+q 'CREATE TABLE other (x int); INSERT INTO other VALUES (1);'
+for sc in ctl adv; do
+	q "CREATE SCHEMA $sc;
+	   CREATE TABLE $sc.hot_starved (id int PRIMARY KEY, v int NOT NULL, pad text);
+	   CREATE TABLE $sc.small_upd (id int PRIMARY KEY, v int NOT NULL, pad text)
+	     WITH (autovacuum_vacuum_scale_factor = 0.005, autovacuum_vacuum_threshold = 10);
+	   CREATE INDEX small_upd_v ON $sc.small_upd (v);
+	   CREATE TABLE $sc.read_idx (id int PRIMARY KEY, k int NOT NULL, pad text);
+	   CREATE INDEX read_idx_k ON $sc.read_idx (k);
+	   CREATE TABLE $sc.big_upd (id int PRIMARY KEY, v int NOT NULL, pad text);
+	   CREATE TABLE $sc.append_log (id bigserial PRIMARY KEY, at timestamptz NOT NULL DEFAULT now(), payload text)
+	     WITH (fillfactor = 70);
+	   CREATE TABLE $sc.noop_t (id int PRIMARY KEY, status text NOT NULL, pad text);"
+	cat >"$DIR/$sc.hot_starved.sql" <<SQL
+\set id random(1, 10000)
+UPDATE $sc.hot_starved SET v = v + 1 WHERE id = :id;
+SQL
+	cat >"$DIR/$sc.small_upd.sql" <<SQL
+\set id random(1, 10000)
+UPDATE $sc.small_upd SET v = v + 1 WHERE id = :id;
+SQL
+	cat >"$DIR/$sc.read_idx.sql" <<SQL
+\set id random(1, 50000)
+\set k random(1, 50000)
+SELECT count(*) FROM $sc.read_idx WHERE k BETWEEN :k AND :k + 10;
+SELECT count(*) FROM $sc.read_idx WHERE k BETWEEN :id AND :id + 10;
+UPDATE $sc.read_idx SET k = :k WHERE id = :id;
+SQL
+	cat >"$DIR/$sc.big_upd.sql" <<SQL
+\set id random(1, 200000)
+\set d random(1, 200000)
+UPDATE $sc.big_upd SET v = v + 1 WHERE id = :id;
+UPDATE $sc.big_upd SET v = v + 1 WHERE id = :id + 1;
+DELETE FROM $sc.big_upd WHERE id = :d;
+SQL
+	cat >"$DIR/$sc.append_log.sql" <<SQL
+INSERT INTO $sc.append_log (payload) SELECT repeat('a', 80) FROM generate_series(1, 5);
+SQL
+	cat >"$DIR/$sc.noop_t.sql" <<SQL
+\set id random(1, 20000)
+UPDATE $sc.noop_t SET status = 'done' WHERE id = :id;
+SQL
+done
+cat >"$DIR/hold.sql" <<'SQL'
+BEGIN ISOLATION LEVEL REPEATABLE READ;
+SELECT 1 FROM other LIMIT 1;
+\sleep 2 s
+COMMIT;
+SQL
+SCRIPTS=()
+for sc in ctl adv; do
+	SCRIPTS+=(-f "$DIR/$sc.hot_starved.sql@5" -f "$DIR/$sc.small_upd.sql@3" -f "$DIR/$sc.read_idx.sql@1"
+		-f "$DIR/$sc.big_upd.sql@2" -f "$DIR/$sc.append_log.sql@2" -f "$DIR/$sc.noop_t.sql@2")
+done
+
+load()
+{
+	local sc
+	for sc in ctl adv; do
+		q "TRUNCATE $sc.hot_starved, $sc.small_upd, $sc.read_idx, $sc.big_upd, $sc.append_log, $sc.noop_t;
+		   ALTER SEQUENCE $sc.append_log_id_seq RESTART;
+		   INSERT INTO $sc.hot_starved SELECT g, 0, repeat('x', 200) FROM generate_series(1, 10000) g;
+		   INSERT INTO $sc.small_upd SELECT g, g, repeat('s', 100) FROM generate_series(1, 10000) g;
+		   INSERT INTO $sc.read_idx SELECT g, g, repeat('r', 60) FROM generate_series(1, 50000) g;
+		   INSERT INTO $sc.big_upd SELECT g, 0, repeat('b', 60) FROM generate_series(1, 200000) g;
+		   INSERT INTO $sc.append_log (payload) SELECT repeat('a', 80) FROM generate_series(1, 200000);
+		   INSERT INTO $sc.noop_t SELECT g, 'done', repeat('n', 60) FROM generate_series(1, 20000) g;"
+	done
+	q 'VACUUM ANALYZE'
+}
+
+stat_row()
+{
+	q "SELECT coalesce(sum(n_tup_upd), 0), coalesce(sum(n_tup_hot_upd), 0), coalesce(sum(autovacuum_count), 0)
+	     FROM pg_stat_user_tables WHERE schemaname = '$1' AND relname = '$2'" | tr '|' ' '
+}
+
+# $1 = phase; writes $DIR/$1.<schema>.<table> with "size maxdead live avruns hot_ratio latency_ms"
+run_phase()
+{
+	local phase=$1 t sc
+	load
+	sleep 2
+	declare -A u0 h0 a0
+	for sc in ctl adv; do for t in $TABLES; do read -r u0[$sc.$t] h0[$sc.$t] a0[$sc.$t] < <(stat_row "$sc" "$t"); done; done
+	q 'SELECT hygiene.take_sample()' >/dev/null
+	# dead rows polled every second: the largest seen is the dead rows at the trigger
+	( end=$((SECONDS + SECS)); while [ $SECONDS -lt $end ]; do
+		q "SELECT schemaname || '.' || relname, n_dead_tup FROM pg_stat_user_tables" >>"$DIR/$phase.dead" 2>/dev/null; sleep 1; done ) &
+	BG_PIDS+=($!)
+	# samples during the run (the advice's history window)
+	( for i in 1 2 3 4 5 6 7; do sleep $((SECS / 8)); q 'SELECT hygiene.take_sample()' >/dev/null; done ) &
+	BG_PIDS+=($!)
+	# two overlapping 2 s snapshots, started 1 s apart: the horizon stays 1-2 s old
+	"$PGBENCH" -n -h "$DIR" -p "$PORT" -U postgres -c 1 -T "$SECS" -f "$DIR/hold.sql" postgres >/dev/null 2>&1 &
+	BG_PIDS+=($!)
+	( sleep 1; "$PGBENCH" -n -h "$DIR" -p "$PORT" -U postgres -c 1 -T $((SECS - 1)) -f "$DIR/hold.sql" postgres >/dev/null 2>&1 ) &
+	BG_PIDS+=($!)
+	"$PGBENCH" -n -h "$DIR" -p "$PORT" -U postgres -c "$CLIENTS" -j 2 -T "$SECS" "${SCRIPTS[@]}" \
+		postgres >"$DIR/$phase.pgbench" 2>&1
+	wait
+	BG_PIDS=()
+	q 'SELECT hygiene.take_sample()' >/dev/null
+	sleep 1
+	for sc in ctl adv; do for t in $TABLES; do
+		local u1 h1 a1 size live maxdead lat
+		read -r u1 h1 a1 < <(stat_row "$sc" "$t")
+		size=$(q "SELECT pg_table_size('$sc.$t')")
+		live=$(q "SELECT count(*) FROM $sc.$t")
+		maxdead=$(awk -F'|' -v t="$sc.$t" '$1 == t && $2 > m {m = $2} END {print m + 0}' "$DIR/$phase.dead")
+		# pgbench prints one block per script: "SQL script N: /path/s.t.sql" ... "latency average = X ms"
+		lat=$(awk -v f="/$sc.$t.sql" 'index($0, "SQL script") && index($0, f) {on = 1; next}
+			on && /latency average = / {sub(/.*latency average = /, ""); print $1 + 0; exit}' "$DIR/$phase.pgbench")
+		awk -v s="$size" -v d="$maxdead" -v l="$live" -v a=$((a1 - a0[$sc.$t])) -v u=$((u1 - u0[$sc.$t])) \
+			-v h=$((h1 - h0[$sc.$t])) -v lat="${lat:-0}" \
+			'BEGIN {printf "%d %d %d %d %s %s\n", s, d, l, a, (u > 0 ? sprintf("%.3f", h / u) : "-"), lat}' >"$DIR/$phase.$sc.$t"
+	done; done
+}
+
+echo "== pg_hygiene: apply all advice to a mixed workload: $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), $($PG_CONFIG --version), $SECS s per phase, $CLIENTS clients"
+
+run_phase phase1
+echo
+echo "-- advice for the adv tables after phase 1 (the ctl tables get the same; hygiene.table_advice, hygiene.database_advice):"
+"${PSQL[@]}" -P pager=off -F ' | ' -c "SELECT relname, rule, severity, reason, alter_sql, needs_rewrite FROM hygiene.table_advice
+	WHERE schemaname = 'adv' ORDER BY relname, rule"
+"${PSQL[@]}" -P pager=off -F ' | ' -c "SELECT rule, severity, reason, alter_sql FROM hygiene.database_advice ORDER BY rule"
+
+echo
+echo "-- applying every alter_sql of the adv tables, and the rewrite where needs_rewrite:"
+"${PSQL[@]}" -c "SELECT alter_sql FROM hygiene.table_advice WHERE schemaname = 'adv' AND alter_sql IS NOT NULL
+	ORDER BY relname, rule" >"$DIR/apply.sql"
+"${PSQL[@]}" -c "SELECT DISTINCT format('VACUUM FULL %I.%I;', schemaname, relname) FROM hygiene.table_advice
+	WHERE schemaname = 'adv' AND needs_rewrite" >>"$DIR/apply.sql"
+sed 's/^/   /' "$DIR/apply.sql"
+"${PSQL[@]}" -c 'SET pg_hygiene.ddl_guard = off' -f "$DIR/apply.sql" >/dev/null
+# database_advice would change the server for both copies: listed, not applied
+echo "-- applied: $(grep -c ';' "$DIR/apply.sql") statements; database_advice (server-wide, would change ctl too) not applied: $(q "SELECT count(*) FROM hygiene.database_advice") rows"
+
+run_phase phase2
+echo
+echo "-- advice after phase 2 for the adv tables (what is left after applying everything):"
+"${PSQL[@]}" -P pager=off -F ' | ' -c "SELECT relname, rule, severity, alter_sql FROM hygiene.table_advice
+	WHERE schemaname = 'adv' ORDER BY relname, rule"
+
+echo
+echo "-- phase 2, same time, same workload: before = ctl (as created), after = adv (all advice applied)"
+printf '%-12s | %-21s | %-33s | %-11s | %-13s | %-14s | %s\n' table "size MB before->after" "max dead rows (% live) bef->aft" "autovacuums" "HOT ratio" "latency ms" verdict
+worse=0
+for t in $TABLES; do
+	read -r s0 d0 l0 a0 r0 p0 <"$DIR/phase2.ctl.$t"
+	read -r s1 d1 l1 a1 r1 p1 <"$DIR/phase2.adv.$t"
+	v=$(awk -v s0="$s0" -v s1="$s1" -v d0="$d0" -v d1="$d1" -v l1="$l1" -v r0="$r0" -v r1="$r1" \
+		-v p0="$p0" -v p1="$p1" 'BEGIN {
+		if (s1 < s0 * 0.95) b = b " size"; else if (s1 > s0 * 1.05) w = w " size"
+		if (d1 < d0 * 0.9) b = b " dead"; else if (d1 > d0 * 1.1) {
+			if (d1 <= 0.25 * l1 + 50) r = r " dead(<=25% live)"; else w = w " dead" }
+		if (r0 != "-" && r1 != "-") { if (r1 > r0 + 0.02) b = b " hot"; else if (r1 < r0 - 0.02) w = w " hot" }
+		if (p1 < p0 * 0.85) b = b " latency"; else if (p1 > p0 * 1.15) w = w " latency"
+		printf "%s", (w != "" ? "WORSE:" w "; " : "") (b != "" ? "better:" b "; " : "") (r != "" ? "raised:" r : "") (w b r == "" ? "same" : "")
+	}')
+	case $v in WORSE*) worse=$((worse + 1)) ;; esac
+	printf '%-12s | %7.1f -> %-10.1f | %6d (%5.1f%%) -> %6d (%5.1f%%) | %4d -> %-4d | %5s -> %-5s | %5.2f -> %-6.2f | %s\n' \
+		"$t" "$(awk -v x="$s0" 'BEGIN{print x/1048576}')" "$(awk -v x="$s1" 'BEGIN{print x/1048576}')" \
+		"$d0" "$(awk -v d="$d0" -v l="$l0" 'BEGIN{print (l > 0 ? 100*d/l : 0)}')" \
+		"$d1" "$(awk -v d="$d1" -v l="$l1" 'BEGIN{print (l > 0 ? 100*d/l : 0)}')" \
+		"$a0" "$a1" "$r0" "$r1" "$p0" "$p1" "$v"
+done
+echo
+echo "-- noise: phase 1, both copies as created (adv/ctl latency ratio per table):"
+for t in $TABLES; do
+	read -r _ _ _ _ _ p0 <"$DIR/phase1.ctl.$t"
+	read -r _ _ _ _ _ p1 <"$DIR/phase1.adv.$t"
+	printf '%s %.2f  ' "$t" "$(awk -v a="$p0" -v b="$p1" 'BEGIN{print (a > 0 ? b / a : 0)}')"
+done
+echo
+echo "total TPS (both copies): phase 1 $(awk '/^tps = / {print int($3); exit}' "$DIR/phase1.pgbench"), phase 2 $(awk '/^tps = / {print int($3); exit}' "$DIR/phase2.pgbench")"
+if [ -n "${APPLY_KEEP:-}" ]; then mkdir -p "$APPLY_KEEP"; cp "$DIR"/*.pgbench "$DIR"/apply.sql "$DIR"/server.log "$APPLY_KEEP"/; fi
+echo "RESULT: $worse of $(echo $TABLES | wc -w) tables with a figure worse after applying all advice"
