@@ -13,6 +13,9 @@
 #      sqlstate=XXXXX  must fail with this SQLSTATE
 #      hold=TABLE[:N]  a session of role reporting holds ACCESS SHARE on TABLE while the
 #                      block runs (for N seconds, else until the block ends)
+#      storm=ROLE      first, ROLE sends the runbook's retry-storm statement 400 times
+#      log             (sh) the Debian log path is the server's log file; runs once a
+#                      "similar messages suppressed" line is there, and must list it
 #    and a "-- shows: x" comment in a block must match a line of its output.
 use strict;
 use warnings;
@@ -22,6 +25,7 @@ use Test::More;
 use IPC::Run;
 use File::Copy;
 use File::Basename;
+use Time::HiRes qw(usleep);
 
 my $template = 'docs/postgresql.conf.pg_hygiene';
 my $primary = PostgreSQL::Test::Cluster->new('docs_primary');
@@ -136,6 +140,27 @@ for my $doc (qw(docs/rollout.md docs/runbook.md docs/migrations.md))
 			($holder, $holder_in) = start_holder($table, $seconds);
 		}
 
+		if ($a{storm})
+		{
+			my $storm = "PREPARE q AS SELECT * FROM orders WHERE customer_id = \$1;\n"
+			  . ("EXECUTE q(1);\n" x 400);
+			my ($o, $e) = ('', '');
+			IPC::Run::run([ $psql, '-X', '-q', '-v', 'VERBOSITY=verbose',
+				'-d', $node->connstr('app') . " user=$a{storm}" ], '<', \$storm, '>', \$o, '2>', \$e);
+			my $rejected = () = $e =~ /ERROR:  53(H11|R03):/g;
+			cmp_ok($rejected, '>', 100, "$name: the storm of $a{storm} is throttled ($rejected rejected)");
+		}
+		if ($a{log})
+		{
+			my $logfile = $node->logfile;
+			$code =~ s{/var/log/postgresql/postgresql-15-main\.log}{$logfile}g;
+			for (1 .. 200)
+			{
+				last if slurp_file($logfile) =~ /similar messages? suppressed/;
+				usleep(100_000);
+			}
+		}
+
 		my $file = "$tmp/block$blocks.$lang";
 		PostgreSQL::Test::Utils::append_to_file($file, $code);
 		my ($out, $err) = ('', '');
@@ -177,6 +202,11 @@ for my $doc (qw(docs/rollout.md docs/runbook.md docs/migrations.md))
 		for my $want ($code =~ /-- shows: (.*?)\s*$/mg)
 		{
 			like($out, qr/^\s*\Q$want\E\s*$/m, "$name shows $want");
+		}
+		if ($a{log})
+		{
+			like($out, qr/LOG:  pg_hygiene: \d+ similar messages? suppressed in the last \d+ s \(.*, role "webapp"\)/,
+				"$name finds the suppressed counts of the storm");
 		}
 		# What the docs promise around those blocks.
 		if (($a{sqlstate} // '') eq '55P03')
