@@ -236,6 +236,8 @@ is($primary->safe_psql('app', q{SELECT format_type(atttypid, atttypmod) FROM pg_
 	'numeric(14,2)', 'the allowed rewrites ran');
 is($primary->safe_psql('app', q{SELECT count(*) FROM pg_db_role_setting}), '0',
 	'the docs lift every setting they make');
+is($primary->safe_psql('app', q{SELECT count(*) FROM hygiene.query_rule}), '0',
+	'the docs lift every query rule they make');
 
 $standby->stop;
 $primary->stop;
