@@ -22,7 +22,9 @@
 
 #include "executor/executor.h"
 #include "nodes/execnodes.h"
+#include "replication/walsender_private.h"
 #include "storage/proc.h"
+#include "storage/procarray.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/guc.h"
@@ -246,5 +248,29 @@ hygiene_check_query_permissions(Query *query)
 	(void) ExecCheckRTPerms(query->rtable, true);
 #endif
 }
+
+/*
+ * Is this walsender (fields read under its spinlock, pid after it is
+ * released) streaming logical decoding, not WAL to a physical standby?  16
+ * added WalSnd.kind; 15 has no such field, and there a logical walsender is
+ * the one connected to a database (a standby's walreceiver connects with
+ * replication=true, to no database), which its PGPROC says.
+ */
+#if PG_VERSION_NUM >= 160000
+#define HYGIENE_WALSND_LOGICAL_LOCKED(walsnd) \
+	((walsnd)->kind == REPLICATION_KIND_LOGICAL)
+#define HYGIENE_WALSND_LOGICAL_PID(pid) (false)
+#else
+#define HYGIENE_WALSND_LOGICAL_LOCKED(walsnd) (false)
+#define HYGIENE_WALSND_LOGICAL_PID(pid) hygiene_pid_has_database(pid)
+
+static inline bool
+hygiene_pid_has_database(int pid)
+{
+	PGPROC	   *proc = BackendPidGetProc(pid);
+
+	return proc != NULL && OidIsValid(proc->databaseId);
+}
+#endif
 
 #endif							/* HYGIENE_COMPAT_H */

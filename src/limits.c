@@ -63,6 +63,7 @@ int			lim_max_active_statements = 0;
 int			lim_max_active_total = 0;
 int			lim_max_statements_per_second = 0;
 int			lim_max_wal_bytes_per_second = 0;
+int			lim_wal_budget_replay_lag = 0;
 static int	lim_statement_timeout_max = 0;
 static int	lim_idle_timeout_max = 0;
 static int	lim_max_join_rels = 0;
@@ -725,6 +726,11 @@ limits_init(void)
 							"0 means no budget; otherwise at least 8kB.",
 							&lim_max_wal_bytes_per_second, 0, 0, INT_MAX,
 							PGC_SUSET, GUC_UNIT_BYTE, lim_check_wal_budget, NULL, NULL);
+	DefineCustomIntVariable("pg_hygiene.wal_budget_replay_lag",
+							"Replay lag of the streaming standbys above which write budgets (pg_hygiene.max_wal_bytes_per_second) tighten.",
+							"0 (the default) means never.  Above it, budgets are scaled by this lag divided by the largest replay lag of the physical standbys, never below a tenth.",
+							&lim_wal_budget_replay_lag, 0, 0, INT_MAX,
+							PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
 	DefineCustomIntVariable("pg_hygiene.statement_timeout_max",
 							"Ceiling on statement_timeout that the user cannot raise or disable.",
 							"0 means no ceiling; otherwise at least 100 ms.",
@@ -773,6 +779,7 @@ limits_init(void)
 							NULL, NULL, NULL);
 
 	lim_admit_init();
+	lim_wal_init();
 	prev_planner_hook = planner_hook;
 	planner_hook = lim_planner;
 	prev_join_search_hook = join_search_hook;

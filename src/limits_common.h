@@ -93,6 +93,7 @@ extern int	lim_max_active_statements;
 extern int	lim_max_active_total;
 extern int	lim_max_statements_per_second;
 extern int	lim_max_wal_bytes_per_second;
+extern int	lim_wal_budget_replay_lag;
 extern int	lim_queue_timeout;
 extern bool lim_exempt_superusers;
 extern bool lim_exempt_background;
@@ -115,6 +116,8 @@ extern void lim_count_reject(LimRole *role, LimReason reason);
 extern void lim_sleep_until(TimestampTz until, int64 *slept_us, HygieneWaitEvent what);
 
 /* limits_wal.c */
+extern void lim_wal_init(void);
+extern double lim_wal_budget_scale(TimestampTz now);
 extern void lim_wal_statement_start(void);
 extern void lim_wal_wrap_plan(QueryDesc *queryDesc);
 extern void lim_wal_charge(void);

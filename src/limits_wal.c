@@ -25,6 +25,18 @@
  * node; each entry is removed by a reset callback on the query's
  * es_query_cxt, so nested statements cannot overwrite each other's state.
  *
+ * Replay lag (pg_hygiene.wal_budget_replay_lag, off by default): when the
+ * largest replay lag of the physical standbys streaming from this server
+ * exceeds the setting, every charge is scaled: n bytes cost n / (budget *
+ * scale) seconds, scale = setting / lag, never below LIM_WAL_SCALE_FLOOR, so
+ * a budget slows but never stops.  The lag is the one the walsenders keep
+ * for pg_stat_replication.replay_lag, read under each walsender's spinlock
+ * at most every LIM_LAG_INTERVAL_US for the whole instance: a shared cached
+ * value with its timestamp, refreshed by the first backend that finds it
+ * stale (it claims the refresh with a compare-and-swap on the timestamp, so
+ * only one backend scans the walsenders at a time).  Only charges under a
+ * budget read it: statements of roles without a budget never do.
+ *
  * IDENTIFICATION
  *	  src/limits_wal.c
  *
@@ -33,12 +45,19 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "funcapi.h"
 #include "executor/executor.h"
 #include "executor/instrument.h"
 #include "nodes/nodeFuncs.h"
+#include "replication/walsender.h"
 #include "tcop/pquery.h"
+#include "miscadmin.h"
+#include "storage/ipc.h"
+#include "storage/lwlock.h"
+#include "storage/shmem.h"
 #include "utils/memutils.h"
 
+#include "compat.h"
 #include "pg_hygiene.h"
 #include "limits_common.h"
 #include "waits.h"
@@ -49,6 +68,18 @@
 #define LIM_WAL_BURST_US	100000
 /* Most ModifyTable nodes wrapped at once in one backend (nested statements). */
 #define LIM_MAX_WRAPPED		64
+/* Replay lag: measured at most this often (µs); the budget never below this share. */
+#define LIM_LAG_INTERVAL_US	100000
+#define LIM_WAL_SCALE_FLOOR	0.1
+/* lag_us when no streaming physical standby reports a replay lag */
+#define LIM_LAG_NONE		PG_UINT64_MAX
+
+/* The instance's replay lag, as last measured (shared memory). */
+typedef struct LimLagCache
+{
+	pg_atomic_uint64 checked_at;	/* TimestampTz of the measurement, 0 = never */
+	pg_atomic_uint64 lag_us;	/* largest replay lag then, or LIM_LAG_NONE */
+} LimLagCache;
 
 typedef struct LimWrapped
 {
@@ -69,6 +100,161 @@ static int	lim_nwrapped = 0;
 static uint64 lim_wal_mark = 0;		/* pgWalUsage.wal_bytes already charged */
 static bool lim_wal_mark_valid = false;
 static int64 lim_wal_slept = 0;		/* time slept in the current lim_wal_pay */
+static LimLagCache *lim_lag = NULL;
+
+static shmem_request_hook_type prev_shmem_request_hook = NULL;
+static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
+
+PG_FUNCTION_INFO_V1(hygiene_wal_budget_lag);
+
+/* shmem_request_hook: the lag cache. */
+static void
+lim_wal_shmem_request(void)
+{
+	if (prev_shmem_request_hook)
+		prev_shmem_request_hook();
+	RequestAddinShmemSpace(MAXALIGN(sizeof(LimLagCache)));
+}
+
+/* shmem_startup_hook: attach to the lag cache, initialise on first attach. */
+static void
+lim_wal_shmem_startup(void)
+{
+	bool		found;
+
+	if (prev_shmem_startup_hook)
+		prev_shmem_startup_hook();
+	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
+	lim_lag = ShmemInitStruct("pg_hygiene wal lag", sizeof(LimLagCache), &found);
+	if (!found)
+	{
+		pg_atomic_init_u64(&lim_lag->checked_at, 0);
+		pg_atomic_init_u64(&lim_lag->lag_us, LIM_LAG_NONE);
+	}
+	LWLockRelease(AddinShmemInitLock);
+}
+
+/* Install the shared memory hooks of the write budget; called from limits_init. */
+void
+lim_wal_init(void)
+{
+	prev_shmem_request_hook = shmem_request_hook;
+	shmem_request_hook = lim_wal_shmem_request;
+	prev_shmem_startup_hook = shmem_startup_hook;
+	shmem_startup_hook = lim_wal_shmem_startup;
+}
+
+/*
+ * The largest replay lag (µs) of the physical standbys streaming from this
+ * server now, or LIM_LAG_NONE when none reports one.  Walsenders that are
+ * not streaming (starting up, catching up from the archive or pg_wal,
+ * stopping) and those of logical decoding are skipped; a disconnected
+ * standby has no walsender and no lag to read.  applyLag is -1 while the
+ * standby has replayed everything sent (or before its first reply).
+ */
+static uint64
+lim_measure_replay_lag(void)
+{
+	uint64		max = LIM_LAG_NONE;
+
+	if (WalSndCtl == NULL)
+		return max;
+	for (int i = 0; i < max_wal_senders; i++)
+	{
+		WalSnd	   *walsnd = &WalSndCtl->walsnds[i];
+		pid_t		pid;
+		WalSndState state;
+		TimeOffset	lag;
+		bool		logical;
+
+		SpinLockAcquire(&walsnd->mutex);
+		pid = walsnd->pid;
+		state = walsnd->state;
+		lag = walsnd->applyLag;
+		logical = HYGIENE_WALSND_LOGICAL_LOCKED(walsnd);
+		SpinLockRelease(&walsnd->mutex);
+		if (pid == 0 || state != WALSNDSTATE_STREAMING || lag < 0 || logical)
+			continue;
+		if (HYGIENE_WALSND_LOGICAL_PID(pid))
+			continue;
+		if (max == LIM_LAG_NONE || (uint64) lag > max)
+			max = (uint64) lag;
+	}
+	return max;
+}
+
+/*
+ * The replay lag, measured at most every LIM_LAG_INTERVAL_US for the whole
+ * instance: the first caller that finds the cached value stale claims the
+ * refresh; the others use the cached value meanwhile.
+ */
+static uint64
+lim_replay_lag_us(TimestampTz now)
+{
+	uint64		at;
+	uint64		lag;
+
+	if (lim_lag == NULL)
+		return LIM_LAG_NONE;
+	at = pg_atomic_read_u64(&lim_lag->checked_at);
+	if (at != 0 && (TimestampTz) at <= now &&
+		now - (TimestampTz) at < LIM_LAG_INTERVAL_US)
+		return pg_atomic_read_u64(&lim_lag->lag_us);
+	if (!pg_atomic_compare_exchange_u64(&lim_lag->checked_at, &at, (uint64) now))
+		return pg_atomic_read_u64(&lim_lag->lag_us);
+	lag = lim_measure_replay_lag();
+	pg_atomic_write_u64(&lim_lag->lag_us, lag);
+	return lag;
+}
+
+/* The share of a write budget in force at a replay lag (µs). */
+static double
+lim_scale_for_lag(uint64 lag)
+{
+	int64		limit_us = (int64) lim_wal_budget_replay_lag * 1000;
+
+	if (limit_us <= 0 || lag == LIM_LAG_NONE || lag <= (uint64) limit_us)
+		return 1.0;
+	return Max((double) limit_us / (double) lag, LIM_WAL_SCALE_FLOOR);
+}
+
+/*
+ * The share of their budget that write budgets have now (1 = all of it):
+ * below 1 only while pg_hygiene.wal_budget_replay_lag is set and the replay
+ * lag exceeds it.
+ */
+double
+lim_wal_budget_scale(TimestampTz now)
+{
+	if (lim_wal_budget_replay_lag <= 0)
+		return 1.0;
+	return lim_scale_for_lag(lim_replay_lag_us(now));
+}
+
+/*
+ * hygiene._wal_budget_lag(): the replay lag the write budgets follow (NULL
+ * when no streaming physical standby reports one) and the share of their
+ * budget they have now.  Refreshes a stale measurement, also while the
+ * setting is off, so that the lag can be watched before it is switched on.
+ */
+Datum
+hygiene_wal_budget_lag(PG_FUNCTION_ARGS)
+{
+	TupleDesc	tupdesc;
+	Datum		values[2];
+	bool		nulls[2] = {false};
+	uint64		lag;
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	lag = lim_replay_lag_us(GetCurrentTimestamp());
+	if (lag == LIM_LAG_NONE)
+		nulls[0] = true;
+	else
+		values[0] = Float8GetDatum((double) lag / USECS_PER_SEC);
+	values[1] = Float8GetDatum(lim_scale_for_lag(lag));
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+}
 
 /* Start charging from the current WAL position, if not yet doing so. */
 static void
@@ -90,6 +276,7 @@ lim_wal_charge(void)
 	TimestampTz now;
 	TimestampTz clock;
 	uint64		old_clock;
+	double		cost_us;
 	int			rate = lim_max_wal_bytes_per_second;
 
 	if (!lim_wal_mark_valid || rate <= 0)
@@ -102,11 +289,12 @@ lim_wal_charge(void)
 	if (role == NULL)
 		return;
 	now = GetCurrentTimestamp();
+	cost_us = (double) delta * 1000000.0 / (rate * lim_wal_budget_scale(now));
 	old_clock = pg_atomic_read_u64(&role->wal_clock);
 	do
 	{
 		clock = Max((TimestampTz) old_clock, now - LIM_WAL_BURST_US);
-		clock += (TimestampTz) ((double) delta * 1000000.0 / rate);
+		clock += (TimestampTz) cost_us;
 	} while (!pg_atomic_compare_exchange_u64(&role->wal_clock, &old_clock,
 											 (uint64) clock));
 	SpinLockAcquire(&role->mutex);

@@ -46,6 +46,7 @@
 #include "utils/tuplestore.h"
 
 #include "pg_hygiene.h"
+#include "limits_common.h"
 #include "waits.h"
 
 /* One backend's wait. */
@@ -292,8 +293,8 @@ hygiene_waiting(PG_FUNCTION_ARGS)
 	{
 		HwEntry    *e = &hw_shared->entries[i];
 		HwEntry		c;
-		Datum		values[10];
-		bool		nulls[10] = {false};
+		Datum		values[11];
+		bool		nulls[11] = {false};
 		char	   *s;
 
 		SpinLockAcquire(&e->mutex);
@@ -330,6 +331,11 @@ hygiene_waiting(PG_FUNCTION_ARGS)
 			values[9] = TimestampTzGetDatum(c.until);
 		else
 			nulls[9] = true;
+		/* the share of the budget in force now (pg_hygiene.wal_budget_replay_lag) */
+		if (c.kind == HYGIENE_WAIT_WAL_BUDGET)
+			values[10] = Float8GetDatum(lim_wal_budget_scale(now));
+		else
+			nulls[10] = true;
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	return (Datum) 0;
