@@ -19,8 +19,10 @@ OBJS = $(patsubst $(srcdir)/%.c,%.o,$(sort $(wildcard $(srcdir)/src/*.c)))
 
 EXTENSION = pg_hygiene
 DATA = $(patsubst $(srcdir)/%,%,$(sort $(wildcard $(srcdir)/pg_hygiene--*.sql)))
-# README.md and docs/*.md, installed under $(docdir)/extension/pg_hygiene/ (see below).
-DOCS = README.md $(patsubst $(srcdir)/%,%,$(sort $(wildcard $(srcdir)/docs/*.md)))
+# README.md, docs/*.md and the postgresql.conf template, installed under
+# $(docdir)/extension/pg_hygiene/ (see below).
+DOCS = README.md $(patsubst $(srcdir)/%,%,$(sort $(wildcard $(srcdir)/docs/*.md))) \
+	docs/postgresql.conf.pg_hygiene
 PGFILEDESC = "pg_hygiene - guard rails for a busy PostgreSQL primary"
 
 PG_CPPFLAGS = -I$(srcdir)/src
