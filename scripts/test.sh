@@ -72,7 +72,8 @@ for kind in $kinds; do
 		;;
 	tap)
 		say "TAP tests"
-		for t in "$WORK"/test/t/*.pl; do
+		# TAP_ONLY=GLOB (e.g. 206_policy_live) runs only the matching files, to chase one test.
+		for t in "$WORK"/test/t/${TAP_ONLY:-*}.pl; do
 			name=test/t/$(basename "$t")
 			log=$LOGS/$(basename "$t" .pl).log
 			if as_server_user "cd '$WORK' && make -s PG_CONFIG='$PG_CONFIG' tapcheck PROVE_TESTS='$name' PROVE_FLAGS=-v" >"$log" 2>&1; then
@@ -84,6 +85,9 @@ for kind in $kinds; do
 				grep -E '^not ok|^#' "$log" | head -40 || true
 				for f in "$WORK"/tmp_check/log/*.log; do
 					[ -f "$f" ] && { echo "--- $f (tail)"; tail -15 "$f"; }
+				done
+				for f in "$WORK"/tmp_check/log/regress_log_*; do
+					[ -f "$f" ] && { echo "--- $f (tail)"; tail -30 "$f"; }
 				done
 			fi
 		done

@@ -197,7 +197,10 @@ server_idle_timeout = 3600
 logfile = $dir/pgbouncer.log
 pidfile = $dir/pgbouncer.pid
 });
-	IPC::Run::run([ $pgbouncer, '-d', "$dir/pgbouncer.ini" ]) or die 'pgbouncer did not start';
+	# Started in the background (-d); say why when it does not come up (its log).
+	IPC::Run::run([ $pgbouncer, '-d', "$dir/pgbouncer.ini" ], '>', "$dir/start.out", '2>&1')
+	  or die "pgbouncer did not start (exit $?): " . slurp_file("$dir/start.out")
+	  . (-f "$dir/pgbouncer.log" ? slurp_file("$dir/pgbouncer.log") : '');
 	my $bconn = "host=127.0.0.1 port=$bport dbname=postgres user=pol_pool";
 	my $pooled = sub {
 		my ($sql) = @_;
