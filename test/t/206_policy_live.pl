@@ -34,6 +34,18 @@ $standby->init_from_backup($primary, 'bkp', has_streaming => 1);
 $standby->start;
 
 # A session of $role on $node, opened now.
+# A PgBouncer daemon started below is stopped however the test ends.
+my $bouncer_pidfile;
+END
+{
+	if (defined $bouncer_pidfile && -f $bouncer_pidfile)
+	{
+		my $pid = slurp_file($bouncer_pidfile);
+		chomp $pid;
+		kill 'TERM', $pid if $pid =~ /^\d+$/;
+	}
+}
+
 sub session
 {
 	my ($node, $role, $db) = @_;
@@ -198,9 +210,11 @@ logfile = $dir/pgbouncer.log
 pidfile = $dir/pgbouncer.pid
 });
 	# Started in the background (-d); say why when it does not come up (its log).
+	# The exit status of the starting process is not a verdict: seen non-zero (under load,
+	# PgBouncer 1.24) with the daemon up.  Whether it answers, below, is.
 	IPC::Run::run([ $pgbouncer, '-d', "$dir/pgbouncer.ini" ], '>', "$dir/start.out", '2>&1')
-	  or die "pgbouncer did not start (exit $?): " . slurp_file("$dir/start.out")
-	  . (-f "$dir/pgbouncer.log" ? slurp_file("$dir/pgbouncer.log") : '');
+	  or note "pgbouncer -d exited with $?: " . slurp_file("$dir/start.out");
+	$bouncer_pidfile = "$dir/pgbouncer.pid";
 	my $bconn = "host=127.0.0.1 port=$bport dbname=postgres user=pol_pool";
 	my $pooled = sub {
 		my ($sql) = @_;
@@ -214,7 +228,9 @@ pidfile = $dir/pgbouncer.pid
 		if (defined $out && $out eq '1') { $ready = 1; last; }
 		usleep(100_000);
 	}
-	die 'pgbouncer does not answer' unless $ready;
+	die 'pgbouncer does not answer: '
+	  . (-f "$dir/pgbouncer.log" ? slurp_file("$dir/pgbouncer.log") : 'no log')
+	  unless $ready;
 
 	my ($pid1) = $pooled->('SELECT pg_backend_pid()');
 	is(($pooled->('SHOW pg_hygiene.max_active_statements'))[0], '0', 'pooled connection: no limit yet');
