@@ -50,7 +50,7 @@ ensure_packages()
 		/usr/bin/python3 -c 'import django, psycopg2' 2>/dev/null ||
 			want+=(python3-django python3-psycopg2)
 		[ -x /usr/bin/prometheus-postgres-exporter ] || want+=(prometheus-postgres-exporter)
-		# test/t/206_policy_live.pl starts a PgBouncer in transaction mode
+		# test/t/210_policy_live.pl starts a PgBouncer in transaction mode
 		[ -x /usr/sbin/pgbouncer ] || want+=(pgbouncer)
 	fi
 	[ -x "$PG_BINDIR/postgres" ] || want+=("postgresql-$PG_MAJOR")

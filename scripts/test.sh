@@ -72,7 +72,7 @@ for kind in $kinds; do
 		;;
 	tap)
 		say "TAP tests"
-		# TAP_ONLY=GLOB (e.g. 206_policy_live) runs only the matching files, to chase one test.
+		# TAP_ONLY=GLOB (e.g. 210_policy_live) runs only the matching files, to chase one test.
 		for t in "$WORK"/test/t/${TAP_ONLY:-*}.pl; do
 			name=test/t/$(basename "$t")
 			log=$LOGS/$(basename "$t" .pl).log

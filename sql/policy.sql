@@ -1,6 +1,6 @@
 -- Role and database settings reach open sessions; primary-only and standby-only scopes
 -- (docs/limits.md, "Changing policy during an incident").  The standby side and pooled
--- connections are in test/t/206_policy_live.pl.
+-- connections are in test/t/210_policy_live.pl.
 \set VERBOSITY terse
 CREATE ROLE pol_dba LOGIN;
 CREATE ROLE pol_app LOGIN;
