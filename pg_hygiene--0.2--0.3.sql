@@ -2055,3 +2055,59 @@ COMMENT ON FUNCTION hygiene._disabled_index_check() IS
   'Internal trigger: check each hygiene.disabled_index row as the role writing it';
 COMMENT ON FUNCTION hygiene._disabled_index_changed() IS
   'Internal trigger: invalidate the plans of the tables whose indexes were disabled or enabled';
+
+-- == Section: advbench: the fillfactor advice states its cost (issue 13, O33) ==
+-- bench/advice_apply.sh showed the heap of a table given fillfactor_lower 9-25% larger than
+-- the untreated copy's (the reserve is paid at once by the rewrite), and measured heap,
+-- indexes and total apart (docs/benchmarks.md, "Applying all advice").  The reason now
+-- names that cost: the heap needs up to about current_ff / fillfactor times the pages it
+-- needs now (100/ff from fillfactor 100), in exchange for updates that stay HOT (no new
+-- index entries).  Measured (300 s): heap +11%, indexes -50%, total +3% against the
+-- untreated copy, which also grows (its failed HOT updates move rows to new pages).  Only driven_by changes (the reason of
+-- fillfactor_lower is "... fillfactor N from <driven_by>"); the sizing is the same.
+CREATE OR REPLACE FUNCTION hygiene.fillfactor_for(
+    row_bytes double precision,
+    pages double precision,
+    eligible_updates_per_s double precision,
+    horizon_s double precision,
+    current_ff integer,
+    OUT fillfactor integer,
+    OUT reserve_versions double precision,
+    OUT driven_by text)
+RETURNS SETOF record
+-- SETOF, not STRICT: the planner inlines it into the advice query.
+LANGUAGE sql IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE ROWS 1
+SET search_path = pg_catalog, pg_temp
+AS $$
+  WITH p AS (
+    SELECT greatest(eligible_updates_per_s / greatest(pages, 1), 0)
+             * greatest(horizon_s, 1.0) AS lambda),
+  r AS (
+    SELECT lambda, lambda + 2 * sqrt(lambda) + 1 AS versions FROM p),
+  f AS (
+    SELECT lambda, versions,
+           least(95, greatest(50, (floor(100 * (1 - versions * row_bytes / 8168.0) / 5) * 5)::integer))
+             AS ff
+      FROM r),
+  n AS (
+    SELECT f.*, CASE WHEN ff < current_ff THEN ff ELSE greatest(50, current_ff - 10) END AS new_ff
+      FROM f)
+  SELECT new_ff,
+         round(versions::numeric, 2)::double precision,
+         CASE WHEN ff < current_ff THEN
+           format('%s updates/s on %s pages kept for %s s (xmin horizon age, at least 1 s) '
+                  '= %s versions per page to fit, %s bytes each',
+                  round(eligible_updates_per_s::numeric, 1), pages::bigint,
+                  round(greatest(horizon_s, 1.0)::numeric, 1),
+                  round(versions::numeric, 1), round(row_bytes::numeric))
+         ELSE
+           format('the sizing (%s versions of %s bytes per page) does not go below the current '
+                  'fillfactor %s although HOT-eligible updates fail: one step of 10, then measure again',
+                  round(versions::numeric, 1), round(row_bytes::numeric), current_ff)
+         END
+         || format('; cost: the heap needs up to about %s times the pages it needs at fillfactor %s '
+                   '(%s/%s, +%s%%), from the rewrite on; in return updates that stay HOT add no '
+                   'index entries', round(current_ff::numeric / new_ff, 2), current_ff,
+                   current_ff, new_ff, round(100.0 * current_ff / new_ff - 100))
+    FROM n
+$$;
