@@ -3,7 +3,8 @@
 # (issue 13, part 2; finding O33.)  A demonstration on a throwaway server, not a test.
 #
 #   bash bench/advice_apply.sh                          (port $PGPORT or 5551)
-#   APPLY_SECONDS=120 APPLY_CLIENTS=4 bash bench/advice_apply.sh
+#   APPLY_SECONDS=120 APPLY_SECONDS2=300 APPLY_CLIENTS=4 bash bench/advice_apply.sh
+#   (phase 1 and phase 2 seconds; a default run takes about 8 minutes)
 #
 # One mixed workload (pgbench, one script per table, run together) on six tables, each
 # built so that one or more advice rules fire:
@@ -31,12 +32,16 @@
 # every alter_sql of the adv tables (ALTER TABLE, disable_index, set_noop_updates, ...)
 # and, for rows with needs_rewrite, the rewrite the advice names (VACUUM FULL); the ctl
 # tables stay as created.  Phase 2: reload both copies with the same rows (TRUNCATE + the
-# same INSERT: the settings stay, the start is identical), run the same workload for the
-# same time.  Per table, ctl ("before": as created) and adv ("after": all advice applied)
-# side by side from phase 2: size at the end, largest dead rows seen (polled every
-# second: the dead rows at the autovacuum trigger), autovacuum runs, HOT ratio of the
-# phase's updates, and the average latency of the table's pgbench script (the scripts
-# share the clients, so per-script TPS only follows the weights; total TPS is printed).
+# same INSERT: the settings stay, the start is identical), run the same workload for
+# APPLY_SECONDS2 (long enough for sizes to level off).  Per table, ctl ("before": as
+# created) and adv ("after": all advice applied) side by side from phase 2: heap, index
+# and total size at the end (total = pg_total_relation_size, the verdict's "size"; the
+# total every 30 s is printed too: still growing, or flat?), largest dead rows seen
+# (polled every second: the dead rows at the autovacuum trigger), autovacuum runs, HOT
+# ratio of the phase's updates and of its second half (after the start-up, in which every
+# page of a freshly loaded table is full), and the average latency of the table's
+# pgbench script (the scripts share the clients, so per-script TPS only follows the
+# weights; total TPS is printed).
 # Phase 1's ctl/adv latency ratio shows the noise between two copies treated alike.
 # The verdict column says better / same / worse, with a tolerance for noise on a shared
 # machine (5% for size, 10% for dead rows, 0.02 for HOT ratio, 15% for latency);
