@@ -2077,8 +2077,9 @@ COMMENT ON FUNCTION hygiene._disabled_index_changed() IS
 -- indexes and total apart (docs/benchmarks.md, "Applying all advice").  The reason now
 -- names that cost: the heap needs up to about current_ff / fillfactor times the pages it
 -- needs now (100/ff from fillfactor 100), in exchange for updates that stay HOT (no new
--- index entries).  Measured (300 s): heap +11%, indexes -50%, total +3% against the
--- untreated copy, which also grows (its failed HOT updates move rows to new pages).  Only driven_by changes (the reason of
+-- index entries).  Measured (300 s, fillfactor 80 and 75): heap +11% and +14%, indexes
+-- -50%, total +3% and +5% against the untreated copy, which also grows (its failed HOT
+-- updates move rows to new pages and add index entries).  Only driven_by changes (the reason of
 -- fillfactor_lower is "... fillfactor N from <driven_by>"); the sizing is the same.
 CREATE OR REPLACE FUNCTION hygiene.fillfactor_for(
     row_bytes double precision,
