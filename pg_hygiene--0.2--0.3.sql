@@ -571,6 +571,10 @@ GRANT SELECT ON hygiene.disabled_indexes TO PUBLIC;
 -- vacuum_trigger_late rule's domain) the trigger is also at most twice that rule's target
 -- (2% of rows or one index pass): a higher one would make vacuum_trigger_late fire on the
 -- next look, and the two rules would undo each other (found by bench/advice_apply.sh).
+-- With horizon_s (the oldest snapshot's age, at least 1 s) the 20% bound counts the rows
+-- that die within the horizon: vacuum cannot remove them, so they come on top of the
+-- trigger (advbench: a 20% trigger under a 1-2 s horizon peaked at 29% of live rows,
+-- against 26% with the 60-row trigger it replaced).
 DROP FUNCTION hygiene.trigger_too_early(double precision, double precision, double precision, double precision);
 CREATE FUNCTION hygiene.trigger_too_early(
     autovacuums_per_hour double precision,
@@ -582,6 +586,7 @@ CREATE FUNCTION hygiene.trigger_too_early(
     current_trigger double precision,
     work_mem_bytes double precision,
     big_rows double precision DEFAULT NULL,
+    horizon_s double precision DEFAULT NULL,
     OUT fires boolean,
     OUT new_threshold bigint,
     OUT new_trigger bigint,
@@ -593,7 +598,13 @@ SET search_path = pg_catalog, pg_temp
 AS $$
   WITH c AS (
     SELECT dead_rows_per_hour / 12 AS by_rate,
-           0.2 * greatest(reltuples, 0) AS by_rows,
+           greatest(0.2 * greatest(reltuples, 0)
+                    - CASE WHEN horizon_s IS NOT NULL
+                           THEN coalesce(dead_rows_per_hour, 0) / 3600 * greatest(horizon_s, 1)
+                           ELSE 0 END, 0) AS by_rows,
+           CASE WHEN horizon_s IS NOT NULL
+                THEN coalesce(dead_rows_per_hour, 0) / 3600 * greatest(horizon_s, 1)
+                ELSE 0 END AS in_horizon,
            0.9 * least(work_mem_bytes, 1073741824) / 6 AS by_mem,
            CASE WHEN reltuples >= big_rows
                 THEN 2 * least(0.02 * reltuples, 0.9 * least(work_mem_bytes, 1073741824) / 6)
@@ -611,6 +622,10 @@ AS $$
               WHEN t.target = t.by_late
               THEN format('twice the 2%% target of vacuum_trigger_late (tables of %s rows or more)',
                           round(big_rows))
+              WHEN t.target = t.by_rows AND t.in_horizon > 0
+              THEN format('20%% of the %s live rows less the %s that die within the %s s xmin horizon',
+                          round(reltuples), round(t.in_horizon),
+                          round(greatest(horizon_s, 1)::numeric, 1))
               WHEN t.target = t.by_rows
               THEN format('20%% of the %s live rows', round(reltuples))
               ELSE format('one index pass of autovacuum_work_mem (%s)',
@@ -759,7 +774,7 @@ AS $$
                                              coalesce(h.updates_per_hour, 0) + coalesce(h.deletes_per_hour, 0),
                                              h.table_bytes, p.min_size, h.reltuples,
                                              h.vacuum_scale_factor, h.vacuum_trigger_rows, p.mem,
-                                             p.big) AS e
+                                             p.big, coalesce(h.max_horizon_s, 0)) AS e
      WHERE e.fires
     UNION ALL
     -- vacuum_losing_race
@@ -1975,8 +1990,8 @@ COMMENT ON FUNCTION hygiene.vacuum_trigger_for(double precision, double precisio
   'The vacuum_trigger_late rule as a pure function: whether the vacuum trigger is too late, and the threshold and scale factor to use';
 COMMENT ON FUNCTION hygiene.scale_trigger_for(double precision, double precision, double precision, double precision) IS
   'The insert_trigger and analyze_trigger_late rules as a pure function: whether a trigger is too late, and the scale factor to use';
-COMMENT ON FUNCTION hygiene.trigger_too_early(double precision, double precision, double precision, double precision, double precision, double precision, double precision, double precision, double precision) IS
-  'The vacuum_trigger_early rule as a pure function: a threshold bounded by 5 minutes of dead rows, 20% of live rows, one index pass of autovacuum_work_mem and, from big_rows on, twice vacuum_trigger_late''s target';
+COMMENT ON FUNCTION hygiene.trigger_too_early(double precision, double precision, double precision, double precision, double precision, double precision, double precision, double precision, double precision, double precision) IS
+  'The vacuum_trigger_early rule as a pure function: a threshold bounded by 5 minutes of dead rows, 20% of live rows less those that die within the xmin horizon, one index pass of autovacuum_work_mem and, from big_rows on, twice vacuum_trigger_late''s target';
 COMMENT ON FUNCTION hygiene.vacuum_losing_race(integer, boolean, boolean, integer, double precision, double precision, double precision) IS
   'The vacuum_losing_race rule as a pure function: whether autovacuum falls behind although the horizon lets it win, and the cost limit to use';
 COMMENT ON FUNCTION hygiene.wraparound_severity(bigint, bigint) IS
@@ -2117,3 +2132,60 @@ COMMENT ON COLUMN hygiene.waiting.wait_until IS
   'When the wait ends at the latest: the end of the sleep for a token or the write budget, or when a queued statement gives up (queue_timeout, query_rule_wait_timeout)';
 COMMENT ON COLUMN hygiene.waiting.wal_budget_scale IS
   'For wal_budget waits, the share of the role''s budget in force now (below 1 while pg_hygiene.wal_budget_replay_lag tightens it, as hygiene.limits_summary.wal_budget_scale); NULL for other waits';
+
+-- == Section: advbench: the fillfactor advice states its cost (issue 13, O33) ==
+-- bench/advice_apply.sh showed the heap of a table given fillfactor_lower 9-25% larger than
+-- the untreated copy's (the reserve is paid at once by the rewrite), and measured heap,
+-- indexes and total apart (docs/benchmarks.md, "Applying all advice").  The reason now
+-- names that cost: the heap needs up to about current_ff / fillfactor times the pages it
+-- needs now (100/ff from fillfactor 100), in exchange for updates that stay HOT (no new
+-- index entries).  Measured (300 s, fillfactor 80 and 75): heap +11% and +14%, indexes
+-- -50%, total +3% and +5% against the untreated copy, which also grows (its failed HOT
+-- updates move rows to new pages and add index entries).  Only driven_by changes (the reason of
+-- fillfactor_lower is "... fillfactor N from <driven_by>"); the sizing is the same.
+CREATE OR REPLACE FUNCTION hygiene.fillfactor_for(
+    row_bytes double precision,
+    pages double precision,
+    eligible_updates_per_s double precision,
+    horizon_s double precision,
+    current_ff integer,
+    OUT fillfactor integer,
+    OUT reserve_versions double precision,
+    OUT driven_by text)
+RETURNS SETOF record
+-- SETOF, not STRICT: the planner inlines it into the advice query.
+LANGUAGE sql IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE ROWS 1
+SET search_path = pg_catalog, pg_temp
+AS $$
+  WITH p AS (
+    SELECT greatest(eligible_updates_per_s / greatest(pages, 1), 0)
+             * greatest(horizon_s, 1.0) AS lambda),
+  r AS (
+    SELECT lambda, lambda + 2 * sqrt(lambda) + 1 AS versions FROM p),
+  f AS (
+    SELECT lambda, versions,
+           least(95, greatest(50, (floor(100 * (1 - versions * row_bytes / 8168.0) / 5) * 5)::integer))
+             AS ff
+      FROM r),
+  n AS (
+    SELECT f.*, CASE WHEN ff < current_ff THEN ff ELSE greatest(50, current_ff - 10) END AS new_ff
+      FROM f)
+  SELECT new_ff,
+         round(versions::numeric, 2)::double precision,
+         CASE WHEN ff < current_ff THEN
+           format('%s updates/s on %s pages kept for %s s (xmin horizon age, at least 1 s) '
+                  '= %s versions per page to fit, %s bytes each',
+                  round(eligible_updates_per_s::numeric, 1), pages::bigint,
+                  round(greatest(horizon_s, 1.0)::numeric, 1),
+                  round(versions::numeric, 1), round(row_bytes::numeric))
+         ELSE
+           format('the sizing (%s versions of %s bytes per page) does not go below the current '
+                  'fillfactor %s although HOT-eligible updates fail: one step of 10, then measure again',
+                  round(versions::numeric, 1), round(row_bytes::numeric), current_ff)
+         END
+         || format('; cost: the heap needs up to about %s times the pages it needs at fillfactor %s '
+                   '(%s/%s, +%s%%), from the rewrite on; in return updates that stay HOT add no '
+                   'index entries', round(current_ff::numeric / new_ff, 2), current_ff,
+                   current_ff, new_ff, round(100.0 * current_ff / new_ff - 100))
+    FROM n
+$$;

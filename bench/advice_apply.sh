@@ -3,7 +3,8 @@
 # (issue 13, part 2; finding O33.)  A demonstration on a throwaway server, not a test.
 #
 #   bash bench/advice_apply.sh                          (port $PGPORT or 5551)
-#   APPLY_SECONDS=120 APPLY_CLIENTS=4 bash bench/advice_apply.sh
+#   APPLY_SECONDS=120 APPLY_SECONDS2=300 APPLY_CLIENTS=4 bash bench/advice_apply.sh
+#   (phase 1 and phase 2 seconds; a default run takes about 8 minutes)
 #
 # One mixed workload (pgbench, one script per table, run together) on six tables, each
 # built so that one or more advice rules fire:
@@ -31,12 +32,16 @@
 # every alter_sql of the adv tables (ALTER TABLE, disable_index, set_noop_updates, ...)
 # and, for rows with needs_rewrite, the rewrite the advice names (VACUUM FULL); the ctl
 # tables stay as created.  Phase 2: reload both copies with the same rows (TRUNCATE + the
-# same INSERT: the settings stay, the start is identical), run the same workload for the
-# same time.  Per table, ctl ("before": as created) and adv ("after": all advice applied)
-# side by side from phase 2: size at the end, largest dead rows seen (polled every
-# second: the dead rows at the autovacuum trigger), autovacuum runs, HOT ratio of the
-# phase's updates, and the average latency of the table's pgbench script (the scripts
-# share the clients, so per-script TPS only follows the weights; total TPS is printed).
+# same INSERT: the settings stay, the start is identical), run the same workload for
+# APPLY_SECONDS2 (long enough for sizes to level off).  Per table, ctl ("before": as
+# created) and adv ("after": all advice applied) side by side from phase 2: heap, index
+# and total size at the end (total = pg_total_relation_size, the verdict's "size"; the
+# total every 30 s is printed too: still growing, or flat?), largest dead rows seen
+# (polled every second: the dead rows at the autovacuum trigger), autovacuum runs, HOT
+# ratio of the phase's updates and of its second half (after the start-up, in which every
+# page of a freshly loaded table is full), and the average latency of the table's
+# pgbench script (the scripts share the clients, so per-script TPS only follows the
+# weights; total TPS is printed).
 # Phase 1's ctl/adv latency ratio shows the noise between two copies treated alike.
 # The verdict column says better / same / worse, with a tolerance for noise on a shared
 # machine (5% for size, 10% for dead rows, 0.02 for HOT ratio, 15% for latency);
@@ -49,6 +54,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/../scripts/common.sh"
 
 PORT=${PGPORT:-5551}
 SECS=${APPLY_SECONDS:-120}
+SECS2=${APPLY_SECONDS2:-300}
 CLIENTS=${APPLY_CLIENTS:-4}
 
 ensure_packages
@@ -170,10 +176,13 @@ stat_row()
 	     FROM pg_stat_user_tables WHERE schemaname = '$1' AND relname = '$2'" | tr '|' ' '
 }
 
-# $1 = phase; writes $DIR/$1.<schema>.<table> with "size maxdead live avruns hot_ratio latency_ms"
+# $1 = phase, $2 = seconds; writes $DIR/$1.<schema>.<table> with
+# "heap_bytes maxdead live avruns hot_ratio latency_ms index_bytes total_bytes
+#  hot_ratio_of_the_second_half", and
+# $DIR/$1.sizes with "second schema.table heap_bytes index_bytes total_bytes" every 30 s
 run_phase()
 {
-	local phase=$1 t sc
+	local phase=$1 SECS=$2 t sc
 	load
 	sleep 2
 	declare -A u0 h0 a0
@@ -182,6 +191,19 @@ run_phase()
 	# dead rows polled every second: the largest seen is the dead rows at the trigger
 	( end=$((SECONDS + SECS)); while [ $SECONDS -lt $end ]; do
 		q "SELECT schemaname || '.' || relname, n_dead_tup FROM pg_stat_user_tables" >>"$DIR/$phase.dead" 2>/dev/null; sleep 1; done ) &
+	BG_PIDS+=($!)
+	# sizes every 30 s (and at 0): is a copy still growing at the end?
+	( t0=$SECONDS; while [ $((SECONDS - t0)) -lt "$SECS" ]; do
+		q "SELECT $((SECONDS - t0)), n.nspname || '.' || c.relname, pg_relation_size(c.oid),
+		          pg_indexes_size(c.oid), pg_total_relation_size(c.oid)
+		     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+		    WHERE n.nspname IN ('ctl', 'adv') AND c.relkind = 'r'" >>"$DIR/$phase.sizes" 2>/dev/null
+		sleep 30; done ) &
+	BG_PIDS+=($!)
+	# the counters at half time: the HOT ratio of the second half (after the start-up, in
+	# which every page of the freshly loaded table is full)
+	( sleep $((SECS / 2)); for sc in ctl adv; do for t in $TABLES; do
+		echo "$sc.$t $(stat_row "$sc" "$t")"; done; done >"$DIR/$phase.mid" ) &
 	BG_PIDS+=($!)
 	# samples during the run (the advice's history window)
 	( for i in 1 2 3 4 5 6 7; do sleep $((SECS / 8)); q 'SELECT hygiene.take_sample()' >/dev/null; done ) &
@@ -198,23 +220,28 @@ run_phase()
 	q 'SELECT hygiene.take_sample()' >/dev/null
 	sleep 1
 	for sc in ctl adv; do for t in $TABLES; do
-		local u1 h1 a1 size live maxdead lat
+		local u1 h1 a1 size isize tsize live maxdead lat um hm
 		read -r u1 h1 a1 < <(stat_row "$sc" "$t")
-		size=$(q "SELECT pg_table_size('$sc.$t')")
+		size=$(q "SELECT pg_relation_size('$sc.$t')")
+		isize=$(q "SELECT pg_indexes_size('$sc.$t')")
+		tsize=$(q "SELECT pg_total_relation_size('$sc.$t')")
+		read -r _ um hm _ < <(grep "^$sc.$t " "$DIR/$phase.mid")
 		live=$(q "SELECT count(*) FROM $sc.$t")
 		maxdead=$(awk -F'|' -v t="$sc.$t" '$1 == t && $2 > m {m = $2} END {print m + 0}' "$DIR/$phase.dead")
 		# pgbench prints one block per script: "SQL script N: /path/s.t.sql" ... "latency average = X ms"
 		lat=$(awk -v f="/$sc.$t.sql" 'index($0, "SQL script") && index($0, f) {on = 1; next}
 			on && /latency average = / {sub(/.*latency average = /, ""); print $1 + 0; exit}' "$DIR/$phase.pgbench")
 		awk -v s="$size" -v d="$maxdead" -v l="$live" -v a=$((a1 - a0[$sc.$t])) -v u=$((u1 - u0[$sc.$t])) \
-			-v h=$((h1 - h0[$sc.$t])) -v lat="${lat:-0}" \
-			'BEGIN {printf "%d %d %d %d %s %s\n", s, d, l, a, (u > 0 ? sprintf("%.3f", h / u) : "-"), lat}' >"$DIR/$phase.$sc.$t"
+			-v h=$((h1 - h0[$sc.$t])) -v lat="${lat:-0}" -v is="$isize" -v ts="$tsize" \
+			-v u2=$((u1 - um)) -v h2=$((h1 - hm)) \
+			'BEGIN {printf "%d %d %d %d %s %s %d %d %s\n", s, d, l, a, (u > 0 ? sprintf("%.3f", h / u) : "-"), lat, is, ts,
+				(u2 > 0 ? sprintf("%.3f", h2 / u2) : "-")}' >"$DIR/$phase.$sc.$t"
 	done; done
 }
 
-echo "== pg_hygiene: apply all advice to a mixed workload: $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), $($PG_CONFIG --version), $SECS s per phase, $CLIENTS clients"
+echo "== pg_hygiene: apply all advice to a mixed workload: $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), $($PG_CONFIG --version), phase 1 $SECS s, phase 2 $SECS2 s, $CLIENTS clients"
 
-run_phase phase1
+run_phase phase1 "$SECS"
 echo
 echo "-- advice for the adv tables after phase 1 (the ctl tables get the same; hygiene.table_advice, hygiene.database_advice):"
 "${PSQL[@]}" -P pager=off -F ' | ' -c "SELECT relname, rule, severity, reason, alter_sql, needs_rewrite FROM hygiene.table_advice
@@ -232,7 +259,7 @@ sed 's/^/   /' "$DIR/apply.sql"
 # database_advice would change the server for both copies: listed, not applied
 echo "-- applied: $(grep -c ';' "$DIR/apply.sql") statements; database_advice (server-wide, would change ctl too) not applied: $(q "SELECT count(*) FROM hygiene.database_advice") rows"
 
-run_phase phase2
+run_phase phase2 "$SECS2"
 echo
 echo "-- advice after phase 2 for the adv tables (what is left after applying everything):"
 "${PSQL[@]}" -P pager=off -F ' | ' -c "SELECT relname, rule, severity, alter_sql FROM hygiene.table_advice
@@ -240,35 +267,48 @@ echo "-- advice after phase 2 for the adv tables (what is left after applying ev
 
 echo
 echo "-- phase 2, same time, same workload: before = ctl (as created), after = adv (all advice applied)"
-printf '%-12s | %-21s | %-33s | %-11s | %-13s | %-14s | %s\n' table "size MB before->after" "max dead rows (% live) bef->aft" "autovacuums" "HOT ratio" "latency ms" verdict
+echo "   size = pg_total_relation_size (heap + indexes + TOAST); heap and indexes also apart"
+printf '%-12s | %-15s | %-13s | %-15s | %-33s | %-11s | %-29s | %-14s | %s\n' table "heap MB bef->aft" "index MB" "total MB" \
+	"max dead rows (% live) bef->aft" "autovacuums" "HOT ratio (2nd half)" "latency ms" verdict
 worse=0
 for t in $TABLES; do
-	read -r s0 d0 l0 a0 r0 p0 <"$DIR/phase2.ctl.$t"
-	read -r s1 d1 l1 a1 r1 p1 <"$DIR/phase2.adv.$t"
-	v=$(awk -v s0="$s0" -v s1="$s1" -v d0="$d0" -v d1="$d1" -v l1="$l1" -v r0="$r0" -v r1="$r1" \
-		-v p0="$p0" -v p1="$p1" 'BEGIN {
+	read -r s0 d0 l0 a0 r0 p0 i0 t0 q0 <"$DIR/phase2.ctl.$t"
+	read -r s1 d1 l1 a1 r1 p1 i1 t1 q1 <"$DIR/phase2.adv.$t"
+	v=$(awk -v s0="$t0" -v s1="$t1" -v h0="$s0" -v h1="$s1" -v d0="$d0" -v d1="$d1" -v l1="$l1" -v r0="$r0" -v r1="$r1" \
+		-v p0="$p0" -v p1="$p1" -v q0="$q0" -v q1="$q1" 'BEGIN {
 		if (s1 < s0 * 0.95) b = b " size"; else if (s1 > s0 * 1.05) w = w " size"
 		if (d1 < d0 * 0.9) b = b " dead"; else if (d1 > d0 * 1.1) {
 			if (d1 <= 0.25 * l1 + 50) r = r " dead(<=25% live)"; else w = w " dead" }
 		if (r0 != "-" && r1 != "-") { if (r1 > r0 + 0.02) b = b " hot"; else if (r1 < r0 - 0.02) w = w " hot" }
+		if (q0 != "-" && q1 != "-") { if (q1 > q0 + 0.02) b = b " hot(2nd half)"; else if (q1 < q0 - 0.02) w = w " hot(2nd half)" }
 		if (p1 < p0 * 0.85) b = b " latency"; else if (p1 > p0 * 1.15) w = w " latency"
-		printf "%s", (w != "" ? "WORSE:" w "; " : "") (b != "" ? "better:" b "; " : "") (r != "" ? "raised:" r : "") (w b r == "" ? "same" : "")
+		# the heap alone, where it differs from the total: the fillfactor reserve, paid in the heap
+		if (h1 > h0 * 1.05 && s1 <= s0 * 1.05) n = sprintf(" (heap alone %+d%%)", 100 * h1 / h0 - 100)
+		printf "%s", (w != "" ? "WORSE:" w "; " : "") (b != "" ? "better:" b "; " : "") (r != "" ? "raised:" r : "") (w b r == "" ? "same" : "") n
 	}')
 	case $v in WORSE*) worse=$((worse + 1)) ;; esac
-	printf '%-12s | %7.1f -> %-10.1f | %6d (%5.1f%%) -> %6d (%5.1f%%) | %4d -> %-4d | %5s -> %-5s | %5.2f -> %-6.2f | %s\n' \
-		"$t" "$(awk -v x="$s0" 'BEGIN{print x/1048576}')" "$(awk -v x="$s1" 'BEGIN{print x/1048576}')" \
+	mb() { awk -v x="$1" 'BEGIN{printf "%.1f", x/1048576}'; }
+	printf '%-12s | %5s -> %-6s | %4s -> %-5s | %5s -> %-6s | %6d (%5.1f%%) -> %6d (%5.1f%%) | %4d -> %-4d | %5s (%5s) -> %5s (%5s) | %5.2f -> %-6.2f | %s\n' \
+		"$t" "$(mb "$s0")" "$(mb "$s1")" "$(mb "$i0")" "$(mb "$i1")" "$(mb "$t0")" "$(mb "$t1")" \
 		"$d0" "$(awk -v d="$d0" -v l="$l0" 'BEGIN{print (l > 0 ? 100*d/l : 0)}')" \
 		"$d1" "$(awk -v d="$d1" -v l="$l1" 'BEGIN{print (l > 0 ? 100*d/l : 0)}')" \
-		"$a0" "$a1" "$r0" "$r1" "$p0" "$p1" "$v"
+		"$a0" "$a1" "$r0" "$q0" "$r1" "$q1" "$p0" "$p1" "$v"
+done
+echo
+echo "-- phase 2 total size (MB) every 30 s, ctl / adv: still growing at the end, or flat (steady state)?"
+for t in $TABLES; do
+	for sc in ctl adv; do
+		printf '%-16s %s\n' "$sc.$t" "$(awk -F'|' -v t="$sc.$t" '$2 == t {printf "%6.1f", $5 / 1048576}' "$DIR/phase2.sizes")"
+	done
 done
 echo
 echo "-- noise: phase 1, both copies as created (adv/ctl latency ratio per table):"
 for t in $TABLES; do
-	read -r _ _ _ _ _ p0 <"$DIR/phase1.ctl.$t"
-	read -r _ _ _ _ _ p1 <"$DIR/phase1.adv.$t"
+	read -r _ _ _ _ _ p0 _ <"$DIR/phase1.ctl.$t"
+	read -r _ _ _ _ _ p1 _ <"$DIR/phase1.adv.$t"
 	printf '%s %.2f  ' "$t" "$(awk -v a="$p0" -v b="$p1" 'BEGIN{print (a > 0 ? b / a : 0)}')"
 done
 echo
 echo "total TPS (both copies): phase 1 $(awk '/^tps = / {print int($3); exit}' "$DIR/phase1.pgbench"), phase 2 $(awk '/^tps = / {print int($3); exit}' "$DIR/phase2.pgbench")"
-if [ -n "${APPLY_KEEP:-}" ]; then mkdir -p "$APPLY_KEEP"; cp "$DIR"/*.pgbench "$DIR"/apply.sql "$DIR"/server.log "$APPLY_KEEP"/; fi
+if [ -n "${APPLY_KEEP:-}" ]; then mkdir -p "$APPLY_KEEP"; cp "$DIR"/*.pgbench "$DIR"/*.sizes "$DIR"/apply.sql "$DIR"/server.log "$APPLY_KEEP"/; fi
 echo "RESULT: $worse of $(echo $TABLES | wc -w) tables with a figure worse after applying all advice"

@@ -75,6 +75,12 @@ SELECT * FROM hygiene.fillfactor_for(244, 1667, 2000, 2, 100);
 SELECT fillfactor FROM hygiene.fillfactor_for(244, 1667, 200, 0, 100);   -- short transactions: little reserve
 SELECT fillfactor FROM hygiene.fillfactor_for(244, 1667, 20000, 10, 100); -- never below 50
 SELECT fillfactor, driven_by FROM hygiene.fillfactor_for(100, 1000, 10, 1, 90); -- sizing says 95: one step
+-- the reason names the cost of the reserve (bench/advice_apply.sh: the heap grows with it):
+-- about current_ff / fillfactor times the pages, +25% from 100 to 80, +13% from 90 to 80
+SELECT fillfactor, substring(driven_by FROM '; cost: .*') AS cost
+FROM hygiene.fillfactor_for(244, 1667, 2000, 2, 100);
+SELECT fillfactor, substring(driven_by FROM '; cost: .*') AS cost
+FROM hygiene.fillfactor_for(100, 1000, 10, 1, 90);
 -- vacuum_trigger_for: 2% of rows, or one index pass of autovacuum_work_mem.
 SELECT * FROM hygiene.vacuum_trigger_for(1e7, 50, 0.2, 64 * 1048576, 1e6);
 SELECT * FROM hygiene.vacuum_trigger_for(1e9, 50, 0.2, 64 * 1048576, 1e6);
@@ -108,6 +114,15 @@ SELECT * FROM hygiene.trigger_too_early(2220, 1.2e7, 3e7, 1048576, 200000, 0.019
 SELECT fires, new_trigger FROM hygiene.trigger_too_early(2220, 1.2e7, 3e7, 1048576, 200000, 0.0198, 4010, 64 * 1048576);
 -- the same table with a trigger of 500: twice the 2% target
 SELECT * FROM hygiene.trigger_too_early(2220, 1.2e7, 3e7, 1048576, 200000, 0, 500, 64 * 1048576, 100000);
+-- the 20% bound counts the rows that die within the xmin horizon (advbench: small_upd,
+-- 10,000 rows, about 600 dead rows a second, 2 s horizon: 20% is 2,000, less 1,200 = 800;
+-- the 20% trigger alone peaked at 29% of live rows); at least 1 s is counted
+SELECT * FROM hygiene.trigger_too_early(3360, 600 * 3600, 1.6e6, 1048576, 10000, 0.005, 60, 64 * 1048576, 100000, 2);
+SELECT new_trigger, driven_by FROM hygiene.trigger_too_early(3360, 600 * 3600, 1.6e6, 1048576, 10000, 0.005, 60, 64 * 1048576, 100000, 0);
+-- without a horizon (NULL) nothing is taken off: 20% of the rows
+SELECT new_trigger, driven_by FROM hygiene.trigger_too_early(3360, 600 * 3600, 1.6e6, 1048576, 10000, 0.005, 60, 64 * 1048576, 100000);
+-- a horizon that holds more than 20% of the rows: no threshold is worth raising
+SELECT fires FROM hygiene.trigger_too_early(3360, 600 * 3600, 1.6e6, 1048576, 10000, 0.005, 60, 64 * 1048576, 100000, 10);
 -- vacuum_losing_race: 3 samples above trigger although vacuum ran, nothing pinning
 SELECT * FROM hygiene.vacuum_losing_race(3, true, false, 200);
 SELECT fires FROM hygiene.vacuum_losing_race(2, true, false, 200);
