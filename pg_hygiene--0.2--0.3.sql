@@ -561,6 +561,37 @@ AS $$
          least(10000, cost_limit * 4)
 $$;
 
+-- O33: a lower fillfactor is paid in heap pages; what HOT updates give back in size is index
+-- space (a non-HOT update adds an entry to every index of the table).  bench/fillfactor_sweep.sh
+-- (one copy of a HOT-starved table per fillfactor, 300 s of the same updates): with only a
+-- primary key every step down from 100 made the table larger (total 4.10 MB at 100, 4.30 at
+-- 90, 4.58 at 75) although HOT rose from 0.74 to 0.98; with three more indexes the total fell
+-- from 6.35 MB at 100 to 5.48 at 80.  fillfactor_cap() is the lowest fillfactor whose reserve
+-- (pages x (current_ff / ff - 1)) stays within the index pages that non-HOT updates take now,
+-- estimated as the index pages x the share of HOT-eligible updates that were not HOT; the
+-- fillfactor_lower rule advises no lower than that, and gives no SQL when it is not below the
+-- current fillfactor (the table would only grow).
+CREATE FUNCTION hygiene.fillfactor_cap(
+    pages double precision,
+    index_pages double precision,
+    not_hot_share double precision,
+    current_ff integer,
+    OUT fillfactor integer,
+    OUT index_pages_at_stake double precision)
+RETURNS SETOF record
+-- SETOF, not STRICT: the planner inlines it into the advice query.
+LANGUAGE sql IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE ROWS 1
+SET search_path = pg_catalog, pg_temp
+AS $$
+  SELECT least(current_ff,
+               (ceil(current_ff * greatest(pages, 1) / (greatest(pages, 1) + stake) / 5) * 5)::integer),
+         stake
+    FROM (SELECT greatest(coalesce(index_pages, 0), 0)
+                   * least(greatest(coalesce(not_hot_share, 0), 0), 1) AS stake) AS x
+$$;
+COMMENT ON FUNCTION hygiene.fillfactor_cap(double precision, double precision, double precision, integer) IS
+  'The size bound of the fillfactor_lower rule as a pure function: the lowest fillfactor whose heap reserve costs no more pages than the index pages non-HOT updates take (index pages x share not HOT)';
+
 -- O2, O33: the advice (rules as in the trust section above, two changed): hot_blocked_by_index
 -- recommends hygiene.disable_index() with the statistics' age and the query to run on each
 -- standby, never DROP INDEX; vacuum_trigger_early uses the bounded trigger_too_early().
@@ -735,20 +766,57 @@ AS $$
        AND (NOT h.autovacuum_enabled OR h.last_analyze IS NULL
             OR h.last_analyze < now() - interval '1 hour')
     UNION ALL
-    -- fillfactor_lower
-    SELECT h.relid, h.schemaname, h.relname, 'fillfactor_lower', 'warning',
+    -- fillfactor_lower: sized by fillfactor_for(), never lower than fillfactor_cap() (O33);
+    -- no SQL when the cap is the current fillfactor: the reserve would cost more heap than
+    -- the index space HOT updates give back
+    SELECT h.relid, h.schemaname, h.relname, 'fillfactor_lower',
+           CASE WHEN a.ff < h.fillfactor THEN 'warning' ELSE 'info' END,
            format('%s of %s HOT-eligible updates (only non-indexed columns changed) were not HOT '
-                  'in %s: pages were full; fillfactor %s from %s', h.hot_eligible_failed,
-                  h.updates_hot_eligible, h.history_span, f.fillfactor, f.driven_by),
-           format('ALTER TABLE %s SET (fillfactor = %s);', h.qn, f.fillfactor),
-           hygiene._reloptions_revert(h.qn, h.reloptions, '{fillfactor}'), true
+                  'in %s: pages were full; ', h.hot_eligible_failed, h.updates_hot_eligible,
+                  h.history_span)
+           || CASE WHEN a.ff < h.fillfactor AND a.ff = f.fillfactor THEN
+                format('fillfactor %s from %s', a.ff, split_part(f.driven_by, '; cost: ', 1))
+              WHEN a.ff < h.fillfactor THEN
+                format('fillfactor %s, the lowest whose reserve costs no more heap than the index '
+                       'space it saves; the sizing alone gives %s (from %s)',
+                       a.ff, f.fillfactor, split_part(f.driven_by, '; cost: ', 1))
+              ELSE
+                format('a fillfactor that fits them (%s, from %s) is not advised: its reserve would '
+                       'cost more heap than the index space it saves, even at fillfactor %s; HOT '
+                       'updates would still save index writes and WAL (if those matter more than '
+                       'the heap: ALTER TABLE %s SET (fillfactor = %s) and a rewrite)',
+                       f.fillfactor, split_part(f.driven_by, '; cost: ', 1),
+                       greatest(50, h.fillfactor - 5), h.qn, f.fillfactor) END
+           || format('; cost: the heap needs up to about %s times the pages it needs at fillfactor '
+                     '%s (%s/%s, about %s pages more), from the rewrite on; the index space non-HOT '
+                     'updates take now, which HOT updates give back: %s index pages x %s%% of '
+                     'HOT-eligible updates not HOT = %s pages',
+                     round(h.fillfactor::numeric / a.shown_ff, 2), h.fillfactor, h.fillfactor,
+                     a.shown_ff, round(a.pages * (h.fillfactor::numeric / a.shown_ff - 1)),
+                     round(a.index_pages), round(100 * a.not_hot_share),
+                     round(c.index_pages_at_stake::numeric)),
+           CASE WHEN a.ff < h.fillfactor THEN format('ALTER TABLE %s SET (fillfactor = %s);', h.qn, a.ff) END,
+           CASE WHEN a.ff < h.fillfactor THEN hygiene._reloptions_revert(h.qn, h.reloptions, '{fillfactor}') END,
+           a.ff < h.fillfactor
       FROM h, p,
            LATERAL hygiene.fillfactor_for(h.row_bytes, greatest(h.table_bytes / 8192, 1),
                                           -- HOT-eligible share of the busiest interval's updates
                                           greatest(h.updates_hot_eligible / greatest(h.span_s, 1),
                                                    coalesce(h.peak_updates_per_s, 0) * h.updates_hot_eligible
                                                      / greatest(h.hook_rows_updated, 1)),
-                                          coalesce(h.max_horizon_s, 0), h.fillfactor) AS f
+                                          coalesce(h.max_horizon_s, 0), h.fillfactor) AS f,
+           LATERAL (SELECT greatest(h.table_bytes / 8192, 1)::numeric AS pages,
+                           (SELECT coalesce(sum(ic.relpages), 0)
+                              FROM pg_catalog.pg_index AS i
+                              JOIN pg_catalog.pg_class AS ic ON ic.oid = i.indexrelid
+                             WHERE i.indrelid = h.relid)::numeric AS index_pages,
+                           (h.hot_eligible_failed::numeric / greatest(h.updates_hot_eligible, 1)) AS not_hot_share
+                   ) AS x,
+           LATERAL hygiene.fillfactor_cap(x.pages, x.index_pages, x.not_hot_share, h.fillfactor) AS c,
+           LATERAL (SELECT x.*, greatest(f.fillfactor, c.fillfactor) AS ff,
+                           CASE WHEN greatest(f.fillfactor, c.fillfactor) < h.fillfactor
+                                THEN greatest(f.fillfactor, c.fillfactor) ELSE f.fillfactor END AS shown_ff
+                   ) AS a
      WHERE h.hot_eligible_failed IS NOT NULL
        AND h.updates_hot_eligible >= p.min_upd
        AND h.hot_eligible_failed >= 0.1 * h.updates_hot_eligible
@@ -2039,7 +2107,14 @@ COMMENT ON COLUMN hygiene.waiting.wal_budget_scale IS
 -- index entries).  Measured (300 s, fillfactor 80 and 75): heap +11% and +14%, indexes
 -- -50%, total +3% and +5% against the untreated copy, which also grows (its failed HOT
 -- updates move rows to new pages and add index entries).  Only driven_by changes (the reason of
--- fillfactor_lower is "... fillfactor N from <driven_by>"); the sizing is the same.
+-- fillfactor_lower is "... fillfactor N from <driven_by>").
+-- The sizing reserves lambda + 1 versions (the versions an average page makes within the
+-- horizon, and the new one) instead of the Poisson bound lambda + 2 sqrt(lambda) + 1:
+-- bench/fillfactor_sweep.sh (a copy per fillfactor, 2,200 updates/s on ~470 pages, horizon
+-- 1-2 s, lambda 7.9-9.0) measured HOT 0.84, 0.92, 0.94, 0.96 and 0.98 with reserves of 1.7,
+-- 3.4, 5.0, 6.7 and 8.4 versions (fillfactor 95 to 75): a reserve of about lambda gives 98%,
+-- where the bound asked for 16 versions (fillfactor 50, twice the heap); the design case
+-- (2,000 updates/s on 1,667 pages, horizon 2 s) now gives 85 instead of 80.
 CREATE OR REPLACE FUNCTION hygiene.fillfactor_for(
     row_bytes double precision,
     pages double precision,
@@ -2058,7 +2133,7 @@ AS $$
     SELECT greatest(eligible_updates_per_s / greatest(pages, 1), 0)
              * greatest(horizon_s, 1.0) AS lambda),
   r AS (
-    SELECT lambda, lambda + 2 * sqrt(lambda) + 1 AS versions FROM p),
+    SELECT lambda, lambda + 1 AS versions FROM p),
   f AS (
     SELECT lambda, versions,
            least(95, greatest(50, (floor(100 * (1 - versions * row_bytes / 8168.0) / 5) * 5)::integer))

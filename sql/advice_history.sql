@@ -70,17 +70,28 @@ SELECT count(*) AS db_rules_with_64mb FROM hygiene.database_advice;
 
 -- ---- pure decision functions ----
 -- fillfactor_for: the measured case of design.md section 4 (50k rows of ~240
--- bytes, 2000 updates/s, horizon 2 s: 100% HOT at 80) and its neighbours.
+-- bytes, 2000 updates/s, horizon 2 s: 100% HOT at 80) and its neighbours.  The reserve is
+-- lambda + 1 versions (bench/fillfactor_sweep.sh: 98% HOT with a reserve of about lambda),
+-- so that case gives 85.
 SELECT * FROM hygiene.fillfactor_for(244, 1667, 2000, 2, 100);
 SELECT fillfactor FROM hygiene.fillfactor_for(244, 1667, 200, 0, 100);   -- short transactions: little reserve
 SELECT fillfactor FROM hygiene.fillfactor_for(244, 1667, 20000, 10, 100); -- never below 50
 SELECT fillfactor, driven_by FROM hygiene.fillfactor_for(100, 1000, 10, 1, 90); -- sizing says 95: one step
 -- the reason names the cost of the reserve (bench/advice_apply.sh: the heap grows with it):
--- about current_ff / fillfactor times the pages, +25% from 100 to 80, +13% from 90 to 80
+-- about current_ff / fillfactor times the pages, +18% from 100 to 85, +13% from 90 to 80
 SELECT fillfactor, substring(driven_by FROM '; cost: .*') AS cost
 FROM hygiene.fillfactor_for(244, 1667, 2000, 2, 100);
 SELECT fillfactor, substring(driven_by FROM '; cost: .*') AS cost
 FROM hygiene.fillfactor_for(100, 1000, 10, 1, 90);
+-- fillfactor_cap: the lowest fillfactor whose reserve costs no more heap pages than the index
+-- pages non-HOT updates take (index pages x share not HOT).  bench/fillfactor_sweep.sh's two
+-- tables: a primary key only (463 heap pages, 57 index pages, 24% not HOT: none, 100) and
+-- four indexes (448, 360, 28%: 85, where the sweep measured the smallest totals at 80-85).
+SELECT fillfactor, round(index_pages_at_stake::numeric, 1) AS at_stake FROM hygiene.fillfactor_cap(463, 57, 0.24, 100);
+SELECT fillfactor, round(index_pages_at_stake::numeric, 1) AS at_stake FROM hygiene.fillfactor_cap(448, 360, 0.28, 100);
+SELECT fillfactor FROM hygiene.fillfactor_cap(1000, 500, 1, 90);     -- from 90: 90 x 1000/1500 = 60
+SELECT fillfactor FROM hygiene.fillfactor_cap(1000, NULL, NULL, 90); -- nothing at stake: the current
+SELECT fillfactor FROM hygiene.fillfactor_cap(1000, 500, 7, 100);    -- share capped at 1
 -- vacuum_trigger_for: 2% of rows, or one index pass of autovacuum_work_mem.
 SELECT * FROM hygiene.vacuum_trigger_for(1e7, 50, 0.2, 64 * 1048576, 1e6);
 SELECT * FROM hygiene.vacuum_trigger_for(1e9, 50, 0.2, 64 * 1048576, 1e6);

@@ -159,6 +159,42 @@ SELECT count(*) AS noop_advice FROM hygiene.table_advice WHERE rule = 'noop_shar
 SET pg_hygiene.advice_sample_interval = 0;
 SELECT revert_sql FROM hygiene.table_advice WHERE schemaname = 'adv' AND rule = 'fillfactor_lower';
 
+-- ---- fillfactor_lower stays within the index space HOT updates give back (O33) ----
+-- hot_wide: rows of ~1 kB and only a primary key: any reserve costs more heap pages than
+-- the index entries the failed HOT updates added, so the rule says so and gives no SQL.
+-- hot_wide_ix: narrow rows and four more indexes: a fillfactor, no lower than the bound.
+SET pg_hygiene.noop_updates = observe;
+CREATE TABLE adv.hot_wide (id int PRIMARY KEY, v int, pad text) WITH (autovacuum_enabled = off);
+CREATE TABLE adv.hot_wide_ix (id int PRIMARY KEY, v int, pad text, a int, b int, c int, d int)
+  WITH (autovacuum_enabled = off);
+CREATE INDEX ON adv.hot_wide_ix (a);
+CREATE INDEX ON adv.hot_wide_ix (b);
+CREATE INDEX ON adv.hot_wide_ix (c);
+CREATE INDEX ON adv.hot_wide_ix (d);
+INSERT INTO adv.hot_wide SELECT g, 0, repeat('w', 1000) FROM generate_series(1, 2000) g;
+INSERT INTO adv.hot_wide_ix SELECT g, 0, repeat('w', 100), g, g, g, g FROM generate_series(1, 2000) g;
+SELECT pg_stat_force_next_flush();
+ANALYZE adv.hot_wide, adv.hot_wide_ix;
+SELECT pg_stat_force_next_flush();
+SELECT count(*) > 0 AS baseline_sample FROM hygiene.table_health;
+UPDATE adv.hot_wide SET v = 1;
+UPDATE adv.hot_wide_ix SET v = 1;
+SELECT pg_stat_force_next_flush();
+SELECT relname, rule, severity, needs_rewrite, alter_sql IS NULL AS no_sql, revert_sql IS NULL AS no_revert,
+       reason ~ 'is not advised: its reserve would cost more heap than the index space it saves' AS not_advised,
+       reason ~ '; cost: the heap needs up to about [0-9.]+ times the pages it needs at fillfactor 100 \(100/[0-9]+, about [0-9]+ pages more\), from the rewrite on; the index space non-HOT updates take now, which HOT updates give back: [0-9]+ index pages x [0-9]+% of HOT-eligible updates not HOT = [0-9]+ pages$' AS states_both
+FROM hygiene.table_advice
+WHERE schemaname = 'adv' AND relname IN ('hot_wide', 'hot_wide_ix') AND rule = 'fillfactor_lower'
+ORDER BY relname COLLATE "C";
+-- the advised fillfactor is never below the bound fillfactor_cap() computes from the same figures
+SELECT a.relname, substring(a.alter_sql FROM 'fillfactor = (\d+)')::int
+         >= (SELECT c.fillfactor FROM hygiene.fillfactor_cap(t.table_bytes / 8192.0,
+                 (SELECT sum(ic.relpages) FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid
+                   WHERE i.indrelid = t.relid),
+                 t.hot_eligible_failed::float8 / t.updates_hot_eligible, 100) AS c) AS within_bound
+FROM hygiene.table_advice AS a JOIN hygiene.table_health AS t USING (relid)
+WHERE a.schemaname = 'adv' AND a.relname = 'hot_wide_ix' AND a.rule = 'fillfactor_lower';
+
 -- ---- xmin_pinned: a prepared transaction holds the horizon ----
 CREATE TABLE adv.pinned (id int, v int) WITH (autovacuum_enabled = off);
 CREATE TABLE adv.pin_keeper (id int);
