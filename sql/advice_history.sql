@@ -70,15 +70,13 @@ SELECT count(*) AS db_rules_with_64mb FROM hygiene.database_advice;
 
 -- ---- pure decision functions ----
 -- fillfactor_for: the measured case of design.md section 4 (50k rows of ~240
--- bytes, 2000 updates/s, horizon 2 s: 100% HOT at 80) and its neighbours.  The reserve is
--- lambda + 1 versions (bench/fillfactor_sweep.sh: 98% HOT with a reserve of about lambda),
--- so that case gives 85.
+-- bytes, 2000 updates/s, horizon 2 s: 100% HOT at 80) and its neighbours.
 SELECT * FROM hygiene.fillfactor_for(244, 1667, 2000, 2, 100);
 SELECT fillfactor FROM hygiene.fillfactor_for(244, 1667, 200, 0, 100);   -- short transactions: little reserve
 SELECT fillfactor FROM hygiene.fillfactor_for(244, 1667, 20000, 10, 100); -- never below 50
 SELECT fillfactor, driven_by FROM hygiene.fillfactor_for(100, 1000, 10, 1, 90); -- sizing says 95: one step
 -- the reason names the cost of the reserve (bench/advice_apply.sh: the heap grows with it):
--- about current_ff / fillfactor times the pages, +18% from 100 to 85, +13% from 90 to 80
+-- about current_ff / fillfactor times the pages, +25% from 100 to 80, +13% from 90 to 80
 SELECT fillfactor, substring(driven_by FROM '; cost: .*') AS cost
 FROM hygiene.fillfactor_for(244, 1667, 2000, 2, 100);
 SELECT fillfactor, substring(driven_by FROM '; cost: .*') AS cost
