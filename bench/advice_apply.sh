@@ -6,11 +6,15 @@
 #   APPLY_SECONDS=120 APPLY_SECONDS2=300 APPLY_CLIENTS=4 bash bench/advice_apply.sh
 #   (phase 1 and phase 2 seconds; a default run takes about 8 minutes)
 #
-# One mixed workload (pgbench, one script per table, run together) on six tables, each
+# One mixed workload (pgbench, one script per table, run together) on seven tables, each
 # built so that one or more advice rules fire:
 #
 #   hot_starved  10k rows of ~240 bytes, updates of a non-indexed column while 2 s
-#                REPEATABLE READ snapshots hold the xmin horizon     -> fillfactor_lower
+#                REPEATABLE READ snapshots hold the xmin horizon, a primary key only
+#                          -> fillfactor_lower, info only: a reserve would cost more heap
+#                             than the index space HOT updates give back (no SQL)
+#   hot_starved_ix  the same with three more indexes (16-byte keys of columns the
+#                updates do not change)        -> fillfactor_lower with SQL
 #   small_upd    10k rows, updates of an indexed column whose index is never scanned, and
 #                a mis-tuned autovacuum_vacuum_scale_factor = 0.005 (vacuums every few
 #                seconds)                          -> vacuum_trigger_early, hot_blocked_by_index
@@ -60,38 +64,13 @@ CLIENTS=${APPLY_CLIENTS:-4}
 ensure_packages
 build_and_install
 pick_server_user
-PGBENCH=${PGBENCH:-$PG_BINDIR/pgbench}
-[ -x "$PGBENCH" ] || PGBENCH=$(command -v pgbench)
-
-DIR=$(mktemp -d /tmp/pg_hygiene-bench-apply.XXXXXX)
-chmod 755 "$DIR"
-chown "$RUN_AS": "$DIR" 2>/dev/null || true
-BG_PIDS=()
-cleanup()
-{
-	for p in "${BG_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-	as_server_user "pg_ctl -D '$DIR/data' -m immediate stop" >/dev/null 2>&1 || true
-	rm -rf "$DIR"
-}
-trap cleanup EXIT
-
-as_server_user "initdb -D '$DIR/data' -U postgres --auth=trust" >/dev/null
-cat >>"$DIR/data/postgresql.conf" <<CONF
-shared_preload_libraries = 'pg_hygiene'
-listen_addresses = ''
-unix_socket_directories = '$DIR'
-port = $PORT
-shared_buffers = 256MB
+bench_server apply "$PORT" "shared_buffers = 256MB
 autovacuum_naptime = 1s
 # samples are taken by the bench (take_sample), not by the background sampler
 pg_hygiene.advice_sample_interval = 3600
-pg_hygiene.noop_updates = observe
-CONF
-as_server_user "pg_ctl -D '$DIR/data' -l '$DIR/server.log' -w start" >/dev/null
+pg_hygiene.noop_updates = observe"
 
-PSQL=("$PG_BINDIR/psql" -X -q -At -h "$DIR" -p "$PORT" -U postgres -d postgres -v ON_ERROR_STOP=1)
-q() { "${PSQL[@]}" -c "$1"; }
-TABLES="hot_starved small_upd read_idx big_upd append_log noop_t"
+TABLES="hot_starved hot_starved_ix small_upd read_idx big_upd append_log noop_t"
 
 q 'CREATE EXTENSION pg_hygiene'
 # thresholds of the rules scaled to this small demonstration (reading sessions use them)
@@ -103,6 +82,10 @@ q 'CREATE TABLE other (x int); INSERT INTO other VALUES (1);'
 for sc in ctl adv; do
 	q "CREATE SCHEMA $sc;
 	   CREATE TABLE $sc.hot_starved (id int PRIMARY KEY, v int NOT NULL, pad text);
+	   CREATE TABLE $sc.hot_starved_ix (id int PRIMARY KEY, v int NOT NULL, pad text);
+	   CREATE INDEX ON $sc.hot_starved_ix ((id * 1 + 7), (left(pad, 12)));
+	   CREATE INDEX ON $sc.hot_starved_ix ((id * 2 + 7), (left(pad, 12)));
+	   CREATE INDEX ON $sc.hot_starved_ix ((id * 3 + 7), (left(pad, 12)));
 	   CREATE TABLE $sc.small_upd (id int PRIMARY KEY, v int NOT NULL, pad text)
 	     WITH (autovacuum_vacuum_scale_factor = 0.005, autovacuum_vacuum_threshold = 10);
 	   CREATE INDEX small_upd_v ON $sc.small_upd (v);
@@ -115,6 +98,10 @@ for sc in ctl adv; do
 	cat >"$DIR/$sc.hot_starved.sql" <<SQL
 \set id random(1, 10000)
 UPDATE $sc.hot_starved SET v = v + 1 WHERE id = :id;
+SQL
+	cat >"$DIR/$sc.hot_starved_ix.sql" <<SQL
+\set id random(1, 10000)
+UPDATE $sc.hot_starved_ix SET v = v + 1 WHERE id = :id;
 SQL
 	cat >"$DIR/$sc.small_upd.sql" <<SQL
 \set id random(1, 10000)
@@ -150,7 +137,7 @@ COMMIT;
 SQL
 SCRIPTS=()
 for sc in ctl adv; do
-	SCRIPTS+=(-f "$DIR/$sc.hot_starved.sql@5" -f "$DIR/$sc.small_upd.sql@3" -f "$DIR/$sc.read_idx.sql@1"
+	SCRIPTS+=(-f "$DIR/$sc.hot_starved.sql@5" -f "$DIR/$sc.hot_starved_ix.sql@5" -f "$DIR/$sc.small_upd.sql@3" -f "$DIR/$sc.read_idx.sql@1"
 		-f "$DIR/$sc.big_upd.sql@2" -f "$DIR/$sc.append_log.sql@2" -f "$DIR/$sc.noop_t.sql@2")
 done
 
@@ -158,9 +145,10 @@ load()
 {
 	local sc
 	for sc in ctl adv; do
-		q "TRUNCATE $sc.hot_starved, $sc.small_upd, $sc.read_idx, $sc.big_upd, $sc.append_log, $sc.noop_t;
+		q "TRUNCATE $sc.hot_starved, $sc.hot_starved_ix, $sc.small_upd, $sc.read_idx, $sc.big_upd, $sc.append_log, $sc.noop_t;
 		   ALTER SEQUENCE $sc.append_log_id_seq RESTART;
 		   INSERT INTO $sc.hot_starved SELECT g, 0, repeat('x', 200) FROM generate_series(1, 10000) g;
+		   INSERT INTO $sc.hot_starved_ix SELECT g, 0, repeat('x', 200) FROM generate_series(1, 10000) g;
 		   INSERT INTO $sc.small_upd SELECT g, g, repeat('s', 100) FROM generate_series(1, 10000) g;
 		   INSERT INTO $sc.read_idx SELECT g, g, repeat('r', 60) FROM generate_series(1, 50000) g;
 		   INSERT INTO $sc.big_upd SELECT g, 0, repeat('b', 60) FROM generate_series(1, 200000) g;
@@ -261,14 +249,14 @@ echo "-- applied: $(grep -c ';' "$DIR/apply.sql") statements; database_advice (s
 
 run_phase phase2 "$SECS2"
 echo
-echo "-- advice after phase 2 for the adv tables (what is left after applying everything):"
-"${PSQL[@]}" -P pager=off -F ' | ' -c "SELECT relname, rule, severity, alter_sql FROM hygiene.table_advice
-	WHERE schemaname = 'adv' ORDER BY relname, rule"
+echo "-- advice after phase 2 (adv: what is left after applying everything; ctl: the untreated copy, for comparison):"
+"${PSQL[@]}" -P pager=off -F ' | ' -c "SELECT schemaname, relname, rule, severity, alter_sql FROM hygiene.table_advice
+	WHERE schemaname IN ('adv', 'ctl') ORDER BY relname, schemaname, rule"
 
 echo
 echo "-- phase 2, same time, same workload: before = ctl (as created), after = adv (all advice applied)"
 echo "   size = pg_total_relation_size (heap + indexes + TOAST); heap and indexes also apart"
-printf '%-12s | %-15s | %-13s | %-15s | %-33s | %-11s | %-29s | %-14s | %s\n' table "heap MB bef->aft" "index MB" "total MB" \
+printf '%-14s | %-15s | %-13s | %-15s | %-33s | %-11s | %-29s | %-14s | %s\n' table "heap MB bef->aft" "index MB" "total MB" \
 	"max dead rows (% live) bef->aft" "autovacuums" "HOT ratio (2nd half)" "latency ms" verdict
 worse=0
 for t in $TABLES; do
@@ -288,7 +276,7 @@ for t in $TABLES; do
 	}')
 	case $v in WORSE*) worse=$((worse + 1)) ;; esac
 	mb() { awk -v x="$1" 'BEGIN{printf "%.1f", x/1048576}'; }
-	printf '%-12s | %5s -> %-6s | %4s -> %-5s | %5s -> %-6s | %6d (%5.1f%%) -> %6d (%5.1f%%) | %4d -> %-4d | %5s (%5s) -> %5s (%5s) | %5.2f -> %-6.2f | %s\n' \
+	printf '%-14s | %5s -> %-6s | %4s -> %-5s | %5s -> %-6s | %6d (%5.1f%%) -> %6d (%5.1f%%) | %4d -> %-4d | %5s (%5s) -> %5s (%5s) | %5.2f -> %-6.2f | %s\n' \
 		"$t" "$(mb "$s0")" "$(mb "$s1")" "$(mb "$i0")" "$(mb "$i1")" "$(mb "$t0")" "$(mb "$t1")" \
 		"$d0" "$(awk -v d="$d0" -v l="$l0" 'BEGIN{print (l > 0 ? 100*d/l : 0)}')" \
 		"$d1" "$(awk -v d="$d1" -v l="$l1" 'BEGIN{print (l > 0 ? 100*d/l : 0)}')" \

@@ -111,3 +111,39 @@ as_server_user()
 		su "$RUN_AS" -s /bin/bash -c "$cmd"
 	fi
 }
+
+# A throwaway server for a bench script (after ensure_packages, build_and_install and
+# pick_server_user): bench_server NAME PORT CONF, CONF being extra postgresql.conf lines.
+# Sets DIR (its directory), PGBENCH, PSQL (an array) and BG_PIDS (pids the script starts in
+# the background); on exit those are killed, the server is stopped and DIR is removed.
+# q SQL runs SQL with PSQL.
+bench_server()
+{
+	PGBENCH=${PGBENCH:-$PG_BINDIR/pgbench}
+	[ -x "$PGBENCH" ] || PGBENCH=$(command -v pgbench)
+	DIR=$(mktemp -d "/tmp/pg_hygiene-bench-$1.XXXXXX")
+	chmod 755 "$DIR"
+	chown "$RUN_AS": "$DIR" 2>/dev/null || true
+	BG_PIDS=()
+	trap bench_server_stop EXIT
+	as_server_user "initdb -D '$DIR/data' -U postgres --auth=trust" >/dev/null
+	cat >>"$DIR/data/postgresql.conf" <<CONF
+shared_preload_libraries = 'pg_hygiene'
+listen_addresses = ''
+unix_socket_directories = '$DIR'
+port = $2
+$3
+CONF
+	as_server_user "pg_ctl -D '$DIR/data' -l '$DIR/server.log' -w start" >/dev/null
+	PSQL=("$PG_BINDIR/psql" -X -q -At -h "$DIR" -p "$2" -U postgres -d postgres -v ON_ERROR_STOP=1)
+}
+
+bench_server_stop()
+{
+	local p
+	for p in "${BG_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+	as_server_user "pg_ctl -D '$DIR/data' -m immediate stop" >/dev/null 2>&1 || true
+	rm -rf "$DIR"
+}
+
+q() { "${PSQL[@]}" -c "$1"; }
