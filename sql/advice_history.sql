@@ -132,6 +132,12 @@ SELECT new_trigger, driven_by FROM hygiene.trigger_too_early(3360, 600 * 3600, 1
 SELECT new_trigger, driven_by FROM hygiene.trigger_too_early(3360, 600 * 3600, 1.6e6, 1048576, 10000, 0.005, 60, 64 * 1048576, 100000);
 -- a horizon that holds more than 20% of the rows: no threshold is worth raising
 SELECT fires FROM hygiene.trigger_too_early(3360, 600 * 3600, 1.6e6, 1048576, 10000, 0.005, 60, 64 * 1048576, 100000, 10);
+-- the first call above does not fire: 800 is below twice the 1,200 rows that die within the
+-- 2 s horizon, which stay after every vacuum (vacuums would still run back to back); with a
+-- 0.5 s horizon (600 counted, at least 1 s) 1,400 is enough, and with 40 dead rows a second
+-- (80 within 2 s) so is 1,920
+SELECT fires, new_trigger FROM hygiene.trigger_too_early(3360, 600 * 3600, 1.6e6, 1048576, 10000, 0.005, 60, 64 * 1048576, 100000, 0.5);
+SELECT fires, new_trigger FROM hygiene.trigger_too_early(3360, 40 * 3600, 1.6e6, 1048576, 10000, 0.005, 60, 64 * 1048576, 100000, 2);
 -- vacuum_losing_race: 3 samples above trigger although vacuum ran, nothing pinning
 SELECT * FROM hygiene.vacuum_losing_race(3, true, false, 200);
 SELECT fires FROM hygiene.vacuum_losing_race(2, true, false, 200);
