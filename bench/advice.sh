@@ -69,13 +69,7 @@ cat >"$DIR/upd.sql" <<'SQL'
 \set id random(1, 50000)
 UPDATE ff SET v = v + 1 WHERE id = :id;
 SQL
-cat >"$DIR/hold.sql" <<'SQL'
-BEGIN ISOLATION LEVEL REPEATABLE READ;
-SELECT 1 FROM other LIMIT 1;
-\sleep 2 s
-COMMIT;
-SQL
-q 'CREATE TABLE other (x int); INSERT INTO other VALUES (1)'
+bench_hold_script
 
 # $1 = alter_sql to apply after loading ('' for the table as created); prints
 # "hot_ratio growth_bytes tps"

@@ -78,7 +78,6 @@ q "ALTER DATABASE postgres SET pg_hygiene.advice_big_table_rows = 100000;
    ALTER DATABASE postgres SET pg_hygiene.advice_min_table_size = '1MB';
    ALTER DATABASE postgres SET pg_hygiene.advice_min_updates = 1000"
 
-q 'CREATE TABLE other (x int); INSERT INTO other VALUES (1);'
 for sc in ctl adv; do
 	q "CREATE SCHEMA $sc;
 	   CREATE TABLE $sc.hot_starved (id int PRIMARY KEY, v int NOT NULL, pad text);
@@ -129,12 +128,7 @@ SQL
 UPDATE $sc.noop_t SET status = 'done' WHERE id = :id;
 SQL
 done
-cat >"$DIR/hold.sql" <<'SQL'
-BEGIN ISOLATION LEVEL REPEATABLE READ;
-SELECT 1 FROM other LIMIT 1;
-\sleep 2 s
-COMMIT;
-SQL
+bench_hold_script
 SCRIPTS=()
 for sc in ctl adv; do
 	SCRIPTS+=(-f "$DIR/$sc.hot_starved.sql@5" -f "$DIR/$sc.hot_starved_ix.sql@5" -f "$DIR/$sc.small_upd.sql@3" -f "$DIR/$sc.read_idx.sql@1"

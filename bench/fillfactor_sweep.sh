@@ -34,7 +34,6 @@ pg_hygiene.advice_sample_interval = 3600"
 q 'CREATE EXTENSION pg_hygiene'
 q "ALTER DATABASE postgres SET pg_hygiene.advice_min_table_size = '1MB';
    ALTER DATABASE postgres SET pg_hygiene.advice_min_updates = 1000"
-q 'CREATE TABLE other (x int); INSERT INTO other VALUES (1);'
 SCRIPTS=()
 for ff in $FFS; do
 	q "CREATE SCHEMA f$ff;
@@ -49,12 +48,7 @@ UPDATE f$ff.hot_starved SET v = v + 1 WHERE id = :id;
 SQL
 	SCRIPTS+=(-f "$DIR/f$ff.sql")
 done
-cat >"$DIR/hold.sql" <<'SQL'
-BEGIN ISOLATION LEVEL REPEATABLE READ;
-SELECT 1 FROM other LIMIT 1;
-\sleep 2 s
-COMMIT;
-SQL
+bench_hold_script
 q 'VACUUM ANALYZE'
 sleep 2
 stat_row() { q "SELECT n_tup_upd, n_tup_hot_upd, autovacuum_count FROM pg_stat_user_tables WHERE schemaname = '$1'" | tr '|' ' '; }

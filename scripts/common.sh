@@ -147,3 +147,17 @@ bench_server_stop()
 }
 
 q() { "${PSQL[@]}" -c "$1"; }
+
+# The advice benches' xmin-horizon holder: writes $DIR/hold.sql, a REPEATABLE READ snapshot
+# held 2 s (on a table of its own), for pgbench clients that keep the horizon 1-2 s old
+# when two of them start 1 s apart.
+bench_hold_script()
+{
+	q 'CREATE TABLE hold_target (x int); INSERT INTO hold_target VALUES (1)'
+	cat >"$DIR/hold.sql" <<'SQL'
+BEGIN ISOLATION LEVEL REPEATABLE READ;
+SELECT 1 FROM hold_target LIMIT 1;
+\sleep 2 s
+COMMIT;
+SQL
+}
