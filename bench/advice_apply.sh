@@ -187,14 +187,9 @@ run_phase()
 	( sleep $((SECS / 2)); for sc in ctl adv; do for t in $TABLES; do
 		echo "$sc.$t $(stat_row "$sc" "$t")"; done; done >"$DIR/$phase.mid" ) &
 	BG_PIDS+=($!)
+	# two overlapping 2 s snapshots, started 1 s apart (the horizon stays 1-2 s old), and
 	# samples during the run (the advice's history window)
-	( for i in 1 2 3 4 5 6 7; do sleep $((SECS / 8)); q 'SELECT hygiene.take_sample()' >/dev/null; done ) &
-	BG_PIDS+=($!)
-	# two overlapping 2 s snapshots, started 1 s apart: the horizon stays 1-2 s old
-	"$PGBENCH" -n -h "$DIR" -p "$PORT" -U postgres -c 1 -T "$SECS" -f "$DIR/hold.sql" postgres >/dev/null 2>&1 &
-	BG_PIDS+=($!)
-	( sleep 1; "$PGBENCH" -n -h "$DIR" -p "$PORT" -U postgres -c 1 -T $((SECS - 1)) -f "$DIR/hold.sql" postgres >/dev/null 2>&1 ) &
-	BG_PIDS+=($!)
+	bench_hold_horizon "$SECS"
 	"$PGBENCH" -n -h "$DIR" -p "$PORT" -U postgres -c "$CLIENTS" -j 2 -T "$SECS" "${SCRIPTS[@]}" \
 		postgres >"$DIR/$phase.pgbench" 2>&1
 	wait

@@ -60,12 +60,7 @@ q 'SELECT hygiene.take_sample()' >/dev/null
 BG_PIDS+=($!)
 ( sleep $((SECS / 2)); for ff in $FFS; do echo "$ff $(stat_row "f$ff")"; done >"$DIR/mid" ) &
 BG_PIDS+=($!)
-( for i in 1 2 3 4 5 6 7; do sleep $((SECS / 8)); q 'SELECT hygiene.take_sample()' >/dev/null; done ) &
-BG_PIDS+=($!)
-"$PGBENCH" -n -h "$DIR" -p "$PORT" -U postgres -c 1 -T "$SECS" -f "$DIR/hold.sql" postgres >/dev/null 2>&1 &
-BG_PIDS+=($!)
-( sleep 1; "$PGBENCH" -n -h "$DIR" -p "$PORT" -U postgres -c 1 -T $((SECS - 1)) -f "$DIR/hold.sql" postgres >/dev/null 2>&1 ) &
-BG_PIDS+=($!)
+bench_hold_horizon "$SECS"
 "$PGBENCH" -n -h "$DIR" -p "$PORT" -U postgres -c "$CLIENTS" -j 2 -T "$SECS" "${SCRIPTS[@]}" postgres >"$DIR/pgbench" 2>&1
 wait
 BG_PIDS=()

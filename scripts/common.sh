@@ -136,6 +136,7 @@ $3
 CONF
 	as_server_user "pg_ctl -D '$DIR/data' -l '$DIR/server.log' -w start" >/dev/null
 	PSQL=("$PG_BINDIR/psql" -X -q -At -h "$DIR" -p "$2" -U postgres -d postgres -v ON_ERROR_STOP=1)
+	BENCH_PORT=$2
 }
 
 bench_server_stop()
@@ -160,4 +161,18 @@ SELECT 1 FROM hold_target LIMIT 1;
 \sleep 2 s
 COMMIT;
 SQL
+}
+
+# For SECS seconds in the background (pids to BG_PIDS): two clients of $DIR/hold.sql started
+# 1 s apart, so the xmin horizon stays 1-2 s old, and hygiene.take_sample() at every eighth
+# of SECS (the advice's history window).
+bench_hold_horizon()
+{
+	"$PGBENCH" -n -h "$DIR" -p "$BENCH_PORT" -U postgres -c 1 -T "$1" -f "$DIR/hold.sql" postgres >/dev/null 2>&1 &
+	BG_PIDS+=($!)
+	( sleep 1; "$PGBENCH" -n -h "$DIR" -p "$BENCH_PORT" -U postgres -c 1 -T $(($1 - 1)) -f "$DIR/hold.sql" postgres \
+		>/dev/null 2>&1 ) &
+	BG_PIDS+=($!)
+	( for i in 1 2 3 4 5 6 7; do sleep $(($1 / 8)); q 'SELECT hygiene.take_sample()' >/dev/null; done ) &
+	BG_PIDS+=($!)
 }
