@@ -1147,7 +1147,8 @@ $$;
 CREATE FUNCTION hygiene._waiting(
     OUT pid integer, OUT rolname name, OUT datname name, OUT waits_for text,
     OUT limit_name text, OUT rule_id bigint, OUT queryid bigint,
-    OUT since timestamptz, OUT wait_s double precision, OUT wait_until timestamptz)
+    OUT since timestamptz, OUT wait_s double precision, OUT wait_until timestamptz,
+    OUT wal_budget_scale double precision)
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'hygiene_waiting'
 LANGUAGE C STRICT VOLATILE PARALLEL RESTRICTED;
@@ -1175,6 +1176,8 @@ COMMENT ON COLUMN hygiene.waiting.since IS 'When this wait started';
 COMMENT ON COLUMN hygiene.waiting.wait_s IS 'How long it has waited so far, in seconds';
 COMMENT ON COLUMN hygiene.waiting.wait_until IS
   'When the wait ends at the latest: the end of the sleep for a token or the write budget, or when a queued statement gives up (queue_timeout, query_rule_wait_timeout)';
+COMMENT ON COLUMN hygiene.waiting.wal_budget_scale IS
+  'For wal_budget waits, the share of the role''s budget in force now (below 1 while pg_hygiene.wal_budget_replay_lag tightens it, as hygiene.limits_summary.wal_budget_scale); NULL for other waits';
 
 -- hygiene.query_rules is readable by pg_read_all_stats, as the README says (pg_monitor,
 -- a member of it, was granted in the monitoring section above).
@@ -2067,41 +2070,7 @@ COMMENT ON COLUMN hygiene.limits_summary.replay_lag_s IS
 COMMENT ON COLUMN hygiene.limits_summary.wal_budget_scale IS
   'Share of their max_wal_bytes_per_second that write budgets have now: 1, or pg_hygiene.wal_budget_replay_lag divided by replay_lag_s while the lag exceeds it, never below 0.1';
 
-DROP VIEW hygiene.waiting;
-DROP FUNCTION hygiene._waiting();
-CREATE FUNCTION hygiene._waiting(
-    OUT pid integer, OUT rolname name, OUT datname name, OUT waits_for text,
-    OUT limit_name text, OUT rule_id bigint, OUT queryid bigint,
-    OUT since timestamptz, OUT wait_s double precision, OUT wait_until timestamptz,
-    OUT wal_budget_scale double precision)
-RETURNS SETOF record
-AS 'MODULE_PATHNAME', 'hygiene_waiting'
-LANGUAGE C STRICT VOLATILE PARALLEL RESTRICTED;
-COMMENT ON FUNCTION hygiene._waiting() IS
-  'Backends waiting or throttled by pg_hygiene now; read them through hygiene.waiting';
-CREATE VIEW hygiene.waiting AS
-  SELECT * FROM hygiene._waiting();
-REVOKE ALL ON FUNCTION hygiene._waiting() FROM PUBLIC;
-REVOKE ALL ON hygiene.waiting FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION hygiene._waiting() TO pg_read_all_stats, pg_monitor;
-GRANT SELECT ON hygiene.waiting TO pg_read_all_stats, pg_monitor;
-COMMENT ON VIEW hygiene.waiting IS
-  'Backends waiting or throttled by pg_hygiene right now: for a role or instance slot, a rate token, the write budget or a query rule (cheap; for monitoring)';
-COMMENT ON COLUMN hygiene.waiting.pid IS 'Process id of the waiting backend (as in pg_stat_activity)';
-COMMENT ON COLUMN hygiene.waiting.rolname IS 'Its session user (the login role limits and rules apply to)';
-COMMENT ON COLUMN hygiene.waiting.datname IS 'Its database';
-COMMENT ON COLUMN hygiene.waiting.waits_for IS
-  'role_slot, instance_slot (queued for a slot of max_active_statements or max_active_total), rate_token (max_statements_per_second), wal_budget (max_wal_bytes_per_second), rule_token or rule_slot (a query rule''s per_second or max_concurrent)';
-COMMENT ON COLUMN hygiene.waiting.limit_name IS
-  'The setting it waits for (pg_hygiene.max_active_statements, ...), or the query rule''s limit (per_second, max_concurrent)';
-COMMENT ON COLUMN hygiene.waiting.rule_id IS 'The query rule it waits for (NULL for role and instance limits)';
-COMMENT ON COLUMN hygiene.waiting.queryid IS 'The queryid of the statement a query rule holds back (NULL for role and instance limits)';
-COMMENT ON COLUMN hygiene.waiting.since IS 'When this wait started';
-COMMENT ON COLUMN hygiene.waiting.wait_s IS 'How long it has waited so far, in seconds';
-COMMENT ON COLUMN hygiene.waiting.wait_until IS
-  'When the wait ends at the latest: the end of the sleep for a token or the write budget, or when a queued statement gives up (queue_timeout, query_rule_wait_timeout)';
-COMMENT ON COLUMN hygiene.waiting.wal_budget_scale IS
-  'For wal_budget waits, the share of the role''s budget in force now (below 1 while pg_hygiene.wal_budget_replay_lag tightens it, as hygiene.limits_summary.wal_budget_scale); NULL for other waits';
+-- hygiene.waiting's wal_budget_scale column is defined with the view (rules section).
 
 -- == Section: advbench: the fillfactor advice states its cost (issue 13, O33) ==
 -- bench/advice_apply.sh showed the heap of a table given fillfactor_lower 9-25% larger than
